@@ -1,0 +1,32 @@
+"""Scheduled tasks (JOB-01), declared by name and upserted idempotently after `migrate`
+(and by `manage.py setup_schedules`). Never add schedules by hand in the admin: the
+next migrate would put these back as declared here."""
+
+from django.utils import timezone
+
+SCHEDULES = [
+    {
+        "name": "orders.poll_tracking",
+        "func": "orders.tasks.poll_tracking",
+        "minutes": 5,
+    },
+]
+
+
+def upsert_schedules(sender=None, using="default", verbosity=1, **kwargs):
+    from django_q.models import Schedule
+
+    for item in SCHEDULES:
+        defaults = {
+            "func": item["func"],
+            "schedule_type": Schedule.MINUTES,
+            "minutes": item["minutes"],
+            "repeats": -1,
+        }
+        schedule, created = Schedule.objects.using(using).get_or_create(
+            name=item["name"], defaults={**defaults, "next_run": timezone.now()}
+        )
+        if not created and any(getattr(schedule, k) != v for k, v in defaults.items()):
+            for key, value in defaults.items():
+                setattr(schedule, key, value)
+            schedule.save()

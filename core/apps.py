@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Shared helpers")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from config.schedules import upsert_schedules
+
+        from .mediators import sync_mediators_group
+
+        post_migrate.connect(upsert_schedules, sender=self, dispatch_uid="core_upsert_schedules")
+        post_migrate.connect(sync_mediators_group, sender=self, dispatch_uid="core_sync_mediators_group")

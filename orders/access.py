@@ -1,0 +1,34 @@
+"""Object access for orders pages: anything foreign is a 404 (SEC-01)."""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from .models import Order, SellerAccount
+
+
+def seller_account_for(user):
+    """The signed-in user's seller account, or 404 for users who do not sell."""
+    try:
+        return SellerAccount.objects.select_related("market", "user").get(user=user)
+    except SellerAccount.DoesNotExist:
+        raise Http404 from None
+
+
+def _order_detail_queryset():
+    return (
+        Order.objects.select_related("market", "seller_account__user", "buyer", "shipment")
+        .prefetch_related("lines", "events", "refunds__lines")
+        .annotate(refunded_sum=Coalesce(Sum("refunds__amount"), Value(Decimal("0.00")), output_field=DecimalField()))
+    )
+
+
+def get_buyer_order(user, order_id):
+    return get_object_or_404(_order_detail_queryset(), pk=order_id, buyer=user)
+
+
+def get_seller_order(account, order_id):
+    return get_object_or_404(_order_detail_queryset(), pk=order_id, seller_account=account)

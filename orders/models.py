@@ -1,0 +1,459 @@
+"""Markets, seller accounts, offers and orders: the transactions Discussions are about.
+
+Order history is kept as rows that are only ever added (OrderEvent, Payment, Refund,
+RefundLine); the few denormalised fields on Order (status, paid_at, cancelled_at) are
+written by the services in the same transaction as the event that sets them.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# ORD-04: how long the buyer has to pay.
+PAYMENT_DAYS_DEFAULT = 7
+PAYMENT_DAYS_TRADITIONAL_TRANSFER = 14
+
+
+class Market(models.Model):
+    """One of the marketplace's country sites (SPEC §0)."""
+
+    class Code(models.TextChoices):
+        PL = "PL", _("Poland (allegro.pl)")
+        CZ = "CZ", _("Czechia (allegro.cz)")
+        SK = "SK", _("Slovakia (allegro.sk)")
+        HU = "HU", _("Hungary (allegro.hu)")
+
+    code = models.CharField(_("code"), max_length=2, choices=Code.choices, primary_key=True)
+    domain = models.CharField(_("domain"), max_length=64, unique=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    holiday_country = models.CharField(_("holiday calendar country"), max_length=2)
+    language = models.CharField(_("language"), max_length=8)
+
+    class Meta:
+        verbose_name = _("market")
+        verbose_name_plural = _("markets")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.domain
+
+    @property
+    def tz(self):
+        return ZoneInfo(self.time_zone)
+
+
+class LinkedAccountGroup(models.Model):
+    """Seller accounts of one business that are linked (powiązane konta)."""
+
+    name = models.CharField(_("name"), max_length=150)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("group of linked accounts")
+        verbose_name_plural = _("groups of linked accounts")
+
+    def __str__(self):
+        return self.name
+
+
+class SellerAccount(models.Model):
+    """A selling account. Each account is its own sign-in (its user), like the
+    marketplace's accounts; accounts of one business are linked through a group."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="seller_account",
+        verbose_name=_("user"),
+    )
+    display_name = models.CharField(_("shop name"), max_length=150)
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="seller_accounts", verbose_name=_("home market")
+    )
+    linked_group = models.ForeignKey(
+        LinkedAccountGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("linked accounts"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seller account")
+        verbose_name_plural = _("seller accounts")
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.user.username})"
+
+    @property
+    def login(self):
+        return self.user.username
+
+    def is_linked_to(self, other):
+        return (
+            self.pk != other.pk and self.linked_group_id is not None and self.linked_group_id == other.linked_group_id
+        )
+
+
+class Offer(models.Model):
+    """ORD-01: an offer listed by a seller account on one market."""
+
+    class Format(models.TextChoices):
+        BUY_NOW = "BUY_NOW", _("Buy now")
+        AUCTION = "AUCTION", _("Auction")
+
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="offers", verbose_name=_("seller account")
+    )
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="offers", verbose_name=_("market"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    stock = models.PositiveIntegerField(_("stock"), default=1)
+    format = models.CharField(_("format"), max_length=16, choices=Format.choices, default=Format.BUY_NOW)
+    commission_rate = models.DecimalField(
+        _("commission rate"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.1000"),
+        help_text=_("Share of the price, e.g. 0.1000 for 10 %."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(commission_rate__gte=0) & Q(commission_rate__lt=1), name="offer_commission_rate_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["market", "is_active", "-created_at"], name="offer_browse_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("orders:offer_detail", args=[self.pk])
+
+    @property
+    def currency(self):
+        return self.market.currency
+
+    @property
+    def commission_per_unit(self):
+        return (self.price * self.commission_rate).quantize(Decimal("0.01"))
+
+
+class Order(models.Model):
+    """ORD-02: a purchase (the transaction) of one buyer from one seller account."""
+
+    class Service(models.TextChoices):
+        ALLEGRO = "ALLEGRO", _("Allegro")
+        ALLEGRO_LOKALNIE = "ALLEGRO_LOKALNIE", _("Allegro Lokalnie")
+
+    class PaymentMethod(models.TextChoices):
+        ONLINE = "ONLINE", _("Online payment (Allegro Finanse)")
+        TRADITIONAL_TRANSFER = "TRADITIONAL_TRANSFER", _("Traditional bank transfer")
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "AWAITING_PAYMENT", _("Awaiting payment")
+        PAID = "PAID", _("Paid")
+        CANCELLED = "CANCELLED", _("Cancelled by the buyer")
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("buyer")
+    )
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="orders", verbose_name=_("seller account")
+    )
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="orders", verbose_name=_("market"))
+    service = models.CharField(_("service"), max_length=20, choices=Service.choices, default=Service.ALLEGRO)
+    format = models.CharField(_("format"), max_length=16, choices=Offer.Format.choices, default=Offer.Format.BUY_NOW)
+    created_at = models.DateTimeField(_("purchased at"), db_index=True)
+    payment_method = models.CharField(_("payment method"), max_length=24, choices=PaymentMethod.choices)
+    status = models.CharField(
+        _("payment state"), max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
+    )
+    total_amount = models.DecimalField(_("order amount"), max_digits=12, decimal_places=2)
+    payment_due_at = models.DateTimeField(_("payment due at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_amount__gte=0), name="order_total_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["seller_account", "-created_at"], name="order_seller_recent_idx"),
+            models.Index(fields=["buyer", "-created_at"], name="order_buyer_recent_idx"),
+            models.Index(fields=["buyer", "seller_account", "created_at"], name="order_buyer_seller_idx"),
+        ]
+
+    def __str__(self):
+        return _("Order %(number)s") % {"number": self.number}
+
+    def get_absolute_url(self):
+        return reverse("orders:purchase_detail", args=[self.pk])
+
+    def get_seller_url(self):
+        return reverse("orders:seller_order_detail", args=[self.pk])
+
+    @property
+    def number(self):
+        return f"{self.pk:08d}" if self.pk else "—"
+
+    @property
+    def currency(self):
+        return self.market.currency
+
+    @staticmethod
+    def compute_payment_due_at(created_at, payment_method):
+        """ORD-04: 14 days for an upfront traditional transfer, 7 days otherwise."""
+        days = (
+            PAYMENT_DAYS_TRADITIONAL_TRANSFER
+            if payment_method == Order.PaymentMethod.TRADITIONAL_TRANSFER
+            else PAYMENT_DAYS_DEFAULT
+        )
+        return created_at + timedelta(days=days)
+
+    @property
+    def is_paid(self):
+        return self.status == self.Status.PAID
+
+    @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def is_unpaid(self):
+        return self.status == self.Status.AWAITING_PAYMENT
+
+    def is_payment_overdue(self, now):
+        return self.is_unpaid and now > self.payment_due_at
+
+    def refunded_total(self):
+        """What was already refunded. Uses the prefetched/annotated value when present."""
+        annotated = getattr(self, "refunded_sum", None)
+        if annotated is not None:
+            return annotated
+        return self.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+    def refundable_amount(self):
+        """ORD-07: never more than what was paid minus what was already refunded."""
+        if not self.is_paid:
+            return Decimal("0.00")
+        return max(self.total_amount - self.refunded_total(), Decimal("0.00"))
+
+
+class OrderLine(models.Model):
+    """One product of an order, with the price and commission fixed at purchase."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines", verbose_name=_("order"))
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("offer"))
+    title = models.CharField(_("title"), max_length=200)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    commission_per_unit = models.DecimalField(_("commission per unit"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="order_line_price_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} × {self.quantity}"
+
+    @property
+    def total(self):
+        return self.unit_price * self.quantity
+
+
+class Shipment(models.Model):
+    """ORD-06: the parcel of an order. Each change is also an OrderEvent."""
+
+    class Carrier(models.TextChoices):
+        INPOST = "INPOST", _("InPost")
+        DPD = "DPD", _("DPD")
+        POCZTA_POLSKA = "POCZTA_POLSKA", _("Poczta Polska")
+        DHL = "DHL", _("DHL")
+        PPL = "PPL", _("PPL")
+        PACKETA = "PACKETA", _("Packeta")
+        GLS = "GLS", _("GLS")
+        OTHER = "OTHER", _("Other")
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="shipment", verbose_name=_("order"))
+    carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices)
+    tracking_number = models.CharField(_("tracking number"), max_length=40)
+    tracking_entered_at = models.DateTimeField(_("tracking number entered at"))
+    handed_over_at = models.DateTimeField(_("handed to the carrier at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [
+            # The tracking poll looks only at parcels on their way.
+            models.Index(
+                fields=["handed_over_at"],
+                name="shipment_in_transit_idx",
+                condition=Q(delivered_at__isnull=True),
+            ),
+            models.Index(fields=["carrier", "tracking_number"], name="shipment_tracking_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_carrier_display()} {self.tracking_number}"
+
+
+class Payment(models.Model):
+    """ORD-05: money received for an order (never edited)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("method"), max_length=24, choices=Order.PaymentMethod.choices)
+    paid_at = models.DateTimeField(_("paid at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            # An order is paid once: a second click or a second worker cannot pay twice.
+            models.UniqueConstraint(fields=["order"], name="payment_one_per_order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.order} {self.amount}"
+
+
+class Refund(models.Model):
+    """ORD-07: money returned through Allegro Finanse (never edited or deleted)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    is_full = models.BooleanField(_("full order amount"), default=False)
+    created_at = models.DateTimeField(_("refunded at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refunded by"),
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"{self.order} −{self.amount}"
+
+
+class RefundLine(models.Model):
+    """Which units of which line a refund paid back (empty for an amount-only refund)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="lines", verbose_name=_("refund"))
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refund_lines", verbose_name=_("line"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("refunded line")
+        verbose_name_plural = _("refunded lines")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="refund_line_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.line.title} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """The timestamped history of an order; rows are only ever added (ORD-02, SEC-03)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "CREATED", _("Order placed")
+        PAID = "PAID", _("Paid online")
+        TRANSFER_RECEIVED = "TRANSFER_RECEIVED", _("Bank transfer received")
+        CANCELLED = "CANCELLED", _("Cancelled by the buyer")
+        TRACKING_ENTERED = "TRACKING_ENTERED", _("Tracking number entered")
+        HANDED_OVER = "HANDED_OVER", _("Parcel handed to the carrier")
+        DELIVERED = "DELIVERED", _("Parcel delivered")
+        REFUNDED = "REFUNDED", _("Money refunded through Allegro Finanse")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events", verbose_name=_("order"))
+    kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["occurred_at", "pk"]
+        indexes = [models.Index(fields=["order", "occurred_at"], name="order_event_order_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.occurred_at:%Y-%m-%d %H:%M})"
+
+
+class SimulatedParcel(models.Model):
+    """What the built-in simulated carrier knows about a parcel (ORD-06).
+
+    Written by the `simulate_tracking` command and the admin; read only through
+    `orders.tracking.SimulatedTrackingProvider`, as a real carrier's API would be.
+    """
+
+    carrier = models.CharField(_("carrier"), max_length=20, choices=Shipment.Carrier.choices)
+    tracking_number = models.CharField(_("tracking number"), max_length=40)
+    delivered_at = models.DateTimeField(_("delivered at"))
+
+    class Meta:
+        verbose_name = _("simulated parcel status")
+        verbose_name_plural = _("simulated parcel statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], name="simulated_parcel_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number}"

@@ -1,0 +1,102 @@
+"""Named actors (STYLE §13) and shared fixtures."""
+
+import os
+
+import pytest
+from django.utils import translation
+
+from tests.factories import LinkedAccountGroupFactory, OfferFactory, SellerAccountFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
+# make around it are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    settings.AXES_ENABLED = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _reset_locale():
+    """Tests pin the language: Polish, the default, unless a test says otherwise."""
+    translation.activate("pl")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def buyer(db):
+    return UserFactory(username="buyer")
+
+
+@pytest.fixture
+def other_buyer(db):
+    return UserFactory(username="other_buyer")
+
+
+@pytest.fixture
+def linked_group(db):
+    return LinkedAccountGroupFactory(name="Linked business")
+
+
+@pytest.fixture
+def seller_account(db, linked_group):
+    return SellerAccountFactory(
+        user=UserFactory(username="seller"), display_name="Seller shop", linked_group=linked_group
+    )
+
+
+@pytest.fixture
+def seller(seller_account):
+    return seller_account.user
+
+
+@pytest.fixture
+def linked_seller_account(db, linked_group):
+    from tests.factories import market
+
+    return SellerAccountFactory(
+        user=UserFactory(username="linked_seller"),
+        display_name="Linked shop",
+        linked_group=linked_group,
+        market=market("CZ"),
+    )
+
+
+@pytest.fixture
+def linked_seller(linked_seller_account):
+    return linked_seller_account.user
+
+
+@pytest.fixture
+def other_seller_account(db):
+    return SellerAccountFactory(user=UserFactory(username="other_seller"), display_name="Other shop")
+
+
+@pytest.fixture
+def other_seller(other_seller_account):
+    return other_seller_account.user
+
+
+@pytest.fixture
+def mediator(db):
+    from django.contrib.auth.models import Group
+
+    from core.mediators import MEDIATORS_GROUP
+
+    user = UserFactory(username="mediator", is_staff=True)
+    user.groups.add(Group.objects.get(name=MEDIATORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def offer(seller_account):
+    return OfferFactory(seller_account=seller_account, title="Headphones", stock=5)
