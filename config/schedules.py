@@ -5,11 +5,13 @@ next migrate would put these back as declared here."""
 from django.utils import timezone
 
 SCHEDULES = [
-    {
-        "name": "orders.poll_tracking",
-        "func": "orders.tasks.poll_tracking",
-        "minutes": 5,
-    },
+    {"name": "orders.poll_tracking", "func": "orders.tasks.poll_tracking", "minutes": 5},
+    {"name": "discussions.mark_seller_overdue", "func": "discussions.tasks.mark_seller_overdue", "minutes": 2},
+    {"name": "discussions.send_deadline_warnings", "func": "discussions.tasks.send_deadline_warnings", "minutes": 5},
+    {"name": "discussions.close_after_delivery", "func": "discussions.tasks.close_after_delivery", "minutes": 5},
+    {"name": "discussions.auto_resolve", "func": "discussions.tasks.auto_resolve", "minutes": 15},
+    {"name": "discussions.send_buyer_reminders", "func": "discussions.tasks.send_buyer_reminders", "minutes": 15},
+    {"name": "discussions.send_outbox", "func": "discussions.notifications.send_outbox", "minutes": 1},
 ]
 
 

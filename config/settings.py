@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "discussions.context_processors.notifications",
             ],
         },
     },
@@ -125,6 +126,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Warsaw"
 USE_TZ = True
@@ -151,6 +153,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Allegro Dyskusje <no
 
 # Where parcels are tracked (ORD-06): a dotted path to a TrackingProvider subclass.
 TRACKING_PROVIDER = env.str("TRACKING_PROVIDER", default="orders.tracking.SimulatedTrackingProvider")
+
+# Absolute address of the site, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # django-q2. The ORM broker by default; Redis when REDIS_URL is set. A sweep must end
 # well inside `timeout`, and `retry` is larger than `timeout` so a running task is never

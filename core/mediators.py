@@ -16,6 +16,13 @@ MEDIATOR_PERMISSIONS = [
     "orders.view_order",
     "orders.view_shipment",
     "orders.view_simulatedparcel",
+    "discussions.view_discussion",
+    "discussions.mediate_discussion",
+    "discussions.view_message",
+    "discussions.view_proposal",
+    "discussions.view_statuschange",
+    "discussions.view_report",
+    "discussions.view_notification",
 ]
 
 

@@ -21,7 +21,7 @@ def seller_account_for(user):
 def _order_detail_queryset():
     return (
         Order.objects.select_related("market", "seller_account__user", "buyer", "shipment")
-        .prefetch_related("lines", "events", "refunds__lines")
+        .prefetch_related("lines", "events", "refunds__lines", "discussions__line")
         .annotate(refunded_sum=Coalesce(Sum("refunds__amount"), Value(Decimal("0.00")), output_field=DecimalField()))
     )
 

@@ -6,14 +6,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DomainErrorFormMixin
+
 from .models import Order, Shipment
 from .services import MAX_QUANTITY_PER_PURCHASE
-
-
-class DomainErrorFormMixin:
-    def add_domain_error(self, error):
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, error.message)
 
 
 class BuyForm(DomainErrorFormMixin, forms.Form):
@@ -120,5 +116,6 @@ class SellerOrderFilterForm(forms.Form):
         ("unpaid", _("Unpaid")),
         ("overdue", _("Payment overdue")),
         ("to_ship", _("To ship")),
+        ("with_discussion", _("With Discussion")),
     ]
     show = forms.ChoiceField(choices=FILTERS, required=False)

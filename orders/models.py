@@ -457,3 +457,20 @@ class SimulatedParcel(models.Model):
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"
+
+
+class Profile(models.Model):
+    """What the marketplace remembers of a user beyond sign-in: the language they read
+    the site in, so automatic messages and mails reach them in it (I18N-01)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self):
+        return str(self.user)

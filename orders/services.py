@@ -67,14 +67,7 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
     """ORD-01/03: *Kup teraz*. Stock is taken with one conditional UPDATE, so two
     buyers can never both take the last unit."""
     now = _now(now)
-    if not isinstance(quantity, int) or quantity < 1:
-        raise DomainError(_("Enter a quantity of at least 1."), field="quantity")
-    if quantity > MAX_QUANTITY_PER_PURCHASE:
-        raise DomainError(
-            _("You can buy at most %(max)s units at once.") % {"max": MAX_QUANTITY_PER_PURCHASE}, field="quantity"
-        )
-    if payment_method not in Order.PaymentMethod.values:
-        raise DomainError(_("Choose a payment method."), field="payment_method")
+    _check_purchase_input(quantity, payment_method)
     if offer.format != Offer.Format.BUY_NOW:
         raise DomainError(_("Auctions cannot be bought with Buy now."))
     refusal = purchase_refusal(buyer=buyer, offer=offer, now=now)
@@ -99,6 +92,18 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
             service=service,
             now=now,
         )
+
+
+def _check_purchase_input(quantity, payment_method):
+    # bool is an int subclass: True must not pass as one unit.
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise DomainError(_("Enter a quantity of at least 1."), field="quantity")
+    if quantity > MAX_QUANTITY_PER_PURCHASE:
+        raise DomainError(
+            _("You can buy at most %(max)s units at once.") % {"max": MAX_QUANTITY_PER_PURCHASE}, field="quantity"
+        )
+    if payment_method not in Order.PaymentMethod.values:
+        raise DomainError(_("Choose a payment method."), field="payment_method")
 
 
 def _create_order(*, offer, buyer, quantity, payment_method, service, now, format=Offer.Format.BUY_NOW):
@@ -129,6 +134,9 @@ def create_auction_order(offer, *, buyer, quantity=1, payment_method, now=None):
     """ORD-01: an auction's won order. Used by the demo data and the admin only (there is
     no bidding engine); it takes the stock the same way *Kup teraz* does."""
     now = _now(now)
+    _check_purchase_input(quantity, payment_method)
+    if offer.format != Offer.Format.AUCTION:
+        raise DomainError(_("Only an auction can end in an auction order."))
     with transaction.atomic():
         if not Offer.objects.filter(pk=offer.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
             raise DomainError(_("This offer is sold out."))
@@ -309,7 +317,10 @@ def refund_order(order, *, seller, full=False, lines=None, amount=None, now=None
             try:
                 value = Decimal(amount).quantize(Decimal("0.01"))
             except (ArithmeticError, ValueError, TypeError):
-                raise DomainError(_("Enter an amount."), field="amount") from None
+                value = None
+            # NaN survives quantize() but cannot be compared.
+            if value is None or not value.is_finite():
+                raise DomainError(_("Enter an amount."), field="amount")
             if value <= 0:
                 raise DomainError(_("The amount must be greater than zero."), field="amount")
         if value > available:
@@ -346,10 +357,13 @@ def _refund_line_units(order, requested):
     )
     result = []
     for line_id, qty in requested.items():
-        line = order_lines.get(int(line_id))
+        try:
+            line = order_lines.get(int(line_id))
+        except (TypeError, ValueError):
+            line = None
         if line is None:
             raise DomainError(_("That product is not part of this order."))
-        if not isinstance(qty, int) or qty < 0:
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
             raise DomainError(_("Enter a quantity of at least 1."), field="lines")
         if qty == 0:
             continue

@@ -8,3 +8,8 @@ Receivers get `event` (an OrderEvent); the orders app never imports its receiver
 from django.dispatch import Signal
 
 order_event_recorded = Signal()
+
+# Sent by `manage.py seed_demo` after the orders' demo data exists, with `users` (login →
+# User), `offers` (title → Offer) and `now`, so other apps add their demo data without
+# orders importing them.
+demo_data_seeded = Signal()

@@ -85,7 +85,7 @@ def purchase_list(request):
     orders = (
         Order.objects.filter(buyer=request.user)
         .select_related("market", "seller_account__user", "shipment")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "discussions")
     )
     return render(request, "orders/purchase_list.html", {"page": _page(request, orders), "now": timezone.now()})
 
@@ -131,22 +131,26 @@ def seller_order_list(request):
     orders = (
         Order.objects.filter(seller_account=account)
         .select_related("market", "buyer", "shipment")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "discussions")
     )
     if show == "unpaid":
         orders = orders.filter(status=Order.Status.AWAITING_PAYMENT)
     elif show == "overdue":
         orders = orders.filter(status=Order.Status.AWAITING_PAYMENT, payment_due_at__lt=now)
+    elif show == "with_discussion":
+        orders = orders.filter(discussions__isnull=False).distinct()
     elif show == "to_ship":
         orders = orders.filter(status=Order.Status.PAID).filter(
             Q(shipment__isnull=True) | Q(shipment__handed_over_at__isnull=True)
         )
     counts = Order.objects.filter(seller_account=account).aggregate(
-        unpaid=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT)),
-        overdue=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT, payment_due_at__lt=now)),
+        unpaid=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT), distinct=True),
+        overdue=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT, payment_due_at__lt=now), distinct=True),
+        with_discussion=Count("pk", filter=Q(discussions__isnull=False), distinct=True),
         to_ship=Count(
             "pk",
             filter=Q(status=Order.Status.PAID) & (Q(shipment__isnull=True) | Q(shipment__handed_over_at__isnull=True)),
+            distinct=True,
         ),
     )
     return render(
@@ -255,3 +259,19 @@ def seller_order_handed_over(request, pk):
 @require_POST
 def seller_order_transfer_received(request, pk):
     return _seller_action(request, pk, services.mark_transfer_received, _("Bank transfer marked as received."))
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, remembering the choice for signed-in users so that
+    automatic messages and mails reach them in it (I18N-01)."""
+    from django.conf import settings
+    from django.views.i18n import set_language as django_set_language
+
+    from .models import Profile
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        Profile.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response

@@ -9,7 +9,7 @@ from orders.management.commands.seed_demo import DEMO_PASSWORD
 from orders.models import Order, Shipment
 from tests.browser.conftest import sign_in, switch_language
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.mediators import MEDIATORS_GROUP, sync_mediators_group
 from orders import services
 from orders.models import LinkedAccountGroup, Market, Offer, Order, SellerAccount, Shipment
+from orders.signals import demo_data_seeded
 
 DEMO_PASSWORD = "demo-2026"
 
@@ -64,6 +65,8 @@ class Command(BaseCommand):
             offers = self._offers(accounts)
             if not Order.objects.filter(seller_account__in=accounts.values()).exists():
                 self._orders(users, offers)
+            # Other apps (Discussions, …) add theirs; each is idempotent on its own.
+            demo_data_seeded.send(sender=self.__class__, users=users, offers=offers, now=timezone.now())
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for login, _name, role in DEMO_USERS:

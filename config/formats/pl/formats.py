@@ -1,0 +1,8 @@
+# Dates as the marketplace writes them in Polish: 26.11.2026 10:00.
+DATE_FORMAT = "j E Y"
+SHORT_DATE_FORMAT = "d.m.Y"
+SHORT_DATETIME_FORMAT = "d.m.Y H:i"
+DATETIME_FORMAT = "j E Y, H:i"
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "\xa0"
+NUMBER_GROUPING = 3

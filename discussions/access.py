@@ -1,0 +1,55 @@
+"""Object access for Discussion pages: anything foreign is a 404 (SEC-01)."""
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from orders.access import seller_account_for
+
+from .models import Attachment, Discussion, Message, Proposal
+
+
+def _detail_queryset():
+    return Discussion.objects.select_related(
+        "order__market", "order__shipment", "line", "market", "buyer", "seller_account__user", "mediator"
+    ).prefetch_related(
+        Prefetch(
+            "messages",
+            queryset=Message.objects.select_related("author")
+            .prefetch_related("attachments")
+            .order_by("created_at", "pk"),
+        ),
+        Prefetch(
+            "proposals",
+            queryset=Proposal.objects.filter(status=Proposal.Status.PENDING),
+            to_attr="pending_proposals",
+        ),
+        "status_changes",
+    )
+
+
+def get_buyer_discussion(user, pk):
+    return get_object_or_404(_detail_queryset(), pk=pk, buyer=user)
+
+
+def get_seller_discussion(user, pk):
+    account = seller_account_for(user)
+    return get_object_or_404(_detail_queryset(), pk=pk, seller_account=account)
+
+
+def get_message_for(user, discussion, message_pk):
+    return get_object_or_404(Message, pk=message_pk, discussion=discussion)
+
+
+def get_attachment_for(user, pk):
+    """The buyer, the seller account and staff may open an attachment; no one else."""
+    attachment = get_object_or_404(Attachment.objects.select_related("message__discussion__seller_account"), pk=pk)
+    discussion = attachment.message.discussion
+    allowed = (
+        discussion.buyer_id == user.pk
+        or discussion.seller_account.user_id == user.pk
+        or (user.is_staff and user.has_perm("discussions.view_discussion"))
+    )
+    if not allowed or (attachment.message.is_hidden and not user.is_staff):
+        raise Http404
+    return attachment

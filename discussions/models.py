@@ -1,0 +1,457 @@
+"""Discussions (Dyskusje) between a buyer and a seller about one order line (SPEC §3).
+
+Status is written only by `discussions.services`; every change of status or of
+open/closed leaves a StatusChange row. Deadlines are stored when they start (TIME-07)
+and swept through partial indexes on the open rows (JOB-03).
+"""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Market, Order, OrderLine, SellerAccount
+
+
+class Reason(models.TextChoices):
+    NOT_RECEIVED = "NOT_RECEIVED", _("I did not receive the product")
+    PRODUCT_PROBLEM = "PRODUCT_PROBLEM", _("Problem with the product")
+    WITHDRAWAL_PROBLEM = "WITHDRAWAL_PROBLEM", _("Problem with withdrawal/cancellation of the purchase")
+    NO_PAYMENT_REFUND = "NO_PAYMENT_REFUND", _("No refund of my payment")
+    NO_REFUND_AFTER_RETURN = "NO_REFUND_AFTER_RETURN", _("I did not get my money back after returning the product")
+
+
+class Solution(models.TextChoices):
+    REPAIR = "REPAIR", _("Repair")
+    REPLACEMENT = "REPLACEMENT", _("Replacement")
+    REFUND = "REFUND", _("Refund")
+    PARTIAL_REFUND = "PARTIAL_REFUND", _("Partial refund")
+
+
+class Role(models.TextChoices):
+    BUYER = "BUYER", _("Buyer")
+    SELLER = "SELLER", _("Seller")
+    MEDIATOR = "MEDIATOR", _("Allegro")
+    SYSTEM = "SYSTEM", _("Automatic message")
+
+
+class Discussion(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "IN_PROGRESS", _("In progress")
+        RESOLVED = "RESOLVED", _("Resolved")
+        UNRESOLVED = "UNRESOLVED", _("Unresolved")
+
+    class CloseReason(models.TextChoices):
+        BUYER_RESOLVED = "BUYER_RESOLVED", _("Marked as resolved by the buyer")
+        EXPIRED = "EXPIRED", _("Not marked for 30 days")
+        FULL_REFUND = "FULL_REFUND", _("Full amount refunded through Allegro Finanse")
+        DELIVERED_NO_OBJECTION = "DELIVERED_NO_OBJECTION", _("Delivered, no objection within 24 hours")
+        ALLEGRO_PROTECT = "ALLEGRO_PROTECT", _("Allegro Protect compensation granted")
+        PROPOSAL_ACCEPTED = "PROPOSAL_ACCEPTED", _("The buyer accepted the seller's proposal")
+        MEDIATION_CONCLUDED = "MEDIATION_CONCLUDED", _("Mediation concluded")
+
+    class LastMessageStatus(models.TextChoices):
+        """Who wrote last, as the marketplace's public API says it (DSC-10)."""
+
+        NEW = "NEW", _("New")
+        SELLER_REPLIED = "SELLER_REPLIED", _("Seller replied")
+        BUYER_REPLIED = "BUYER_REPLIED", _("Buyer replied")
+        ALLEGRO_ADVISOR_REPLIED = "ALLEGRO_ADVISOR_REPLIED", _("Allegro replied")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="discussions", verbose_name=_("order"))
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="discussions", verbose_name=_("product"))
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="discussions", verbose_name=_("buyer")
+    )
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="discussions", verbose_name=_("seller account")
+    )
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="+", verbose_name=_("market"))
+    service = models.CharField(_("service"), max_length=20, choices=Order.Service.choices)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    expected_solution = models.CharField(
+        _("expected solution"), max_length=20, choices=Solution.choices, blank=True, default=""
+    )
+    expected_amount = models.DecimalField(
+        _("expected refund amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    expected_percent = models.PositiveSmallIntegerField(_("expected refund percentage"), null=True, blank=True)
+    opened_by_marketplace = models.BooleanField(_("opened by Allegro on the buyer's behalf"), default=False)
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    is_open = models.BooleanField(_("open"), default=True)
+    close_reason = models.CharField(
+        _("close reason"), max_length=32, choices=CloseReason.choices, blank=True, default=""
+    )
+    created_at = models.DateTimeField(_("started at"), db_index=True)
+    opened_at = models.DateTimeField(_("opened at (latest opening)"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("reopened by the buyer"), default=0)
+
+    # The seller's reply deadline of the current opening (DSC-06/07) and what became of it.
+    reply_due_at = models.DateTimeField(_("seller reply due at"), null=True, blank=True)
+    reply_warning_at = models.DateTimeField(_("deadline warning due at"), null=True, blank=True)
+    seller_replied_at = models.DateTimeField(_("seller replied at"), null=True, blank=True)
+    first_reply_seconds = models.PositiveIntegerField(_("first reply time (business seconds)"), null=True, blank=True)
+    deadline_warning_sent_at = models.DateTimeField(_("deadline warning sent at"), null=True, blank=True)
+    seller_overdue_at = models.DateTimeField(_("seller overdue since"), null=True, blank=True)
+    help_requested_at = models.DateTimeField(_("buyer asked Allegro for help at"), null=True, blank=True)
+    unresolved_at = models.DateTimeField(_("marked unresolved at"), null=True, blank=True)
+
+    # Mediation (DSC-08/09, MED-*).
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mediated_discussions",
+        verbose_name=_("mediator"),
+    )
+    mediator_joined_at = models.DateTimeField(_("Allegro joined at"), null=True, blank=True)
+    mediation_concluded_at = models.DateTimeField(_("mediation concluded at"), null=True, blank=True)
+    mediator_first_message_at = models.DateTimeField(_("Allegro's first message at"), null=True, blank=True)
+    mediator_reply_due_at = models.DateTimeField(_("seller reply to Allegro due at"), null=True, blank=True)
+    seller_replied_to_mediator_at = models.DateTimeField(_("seller replied to Allegro at"), null=True, blank=True)
+    seller_ignored_mediator_at = models.DateTimeField(_("seller ignored Allegro since"), null=True, blank=True)
+
+    # Automatic closing and reminders (DSC-18, DSC-20b, NTF-03).
+    auto_resolve_at = models.DateTimeField(_("auto-resolves at"), null=True, blank=True)
+    delivery_close_at = models.DateTimeField(_("closes after delivery at"), null=True, blank=True)
+    reminder_7d_sent_at = models.DateTimeField(_("7-day reminder sent at"), null=True, blank=True)
+    reminder_1d_sent_at = models.DateTimeField(_("1-day reminder sent at"), null=True, blank=True)
+
+    last_message_status = models.CharField(
+        _("last message"), max_length=32, choices=LastMessageStatus.choices, default=LastMessageStatus.NEW
+    )
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Discussion")
+        verbose_name_plural = _("Discussions")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("mediate_discussion", _("Can join and write in Discussions as Allegro"))]
+        constraints = [
+            # DSC-05: one open Discussion per order line at a time.
+            models.UniqueConstraint(fields=["line"], condition=Q(is_open=True), name="discussion_one_open_per_line"),
+            # DSC-15: IN_PROGRESS is always open, RESOLVED always closed.
+            models.CheckConstraint(
+                condition=~Q(status="IN_PROGRESS", is_open=False) & ~Q(status="RESOLVED", is_open=True),
+                name="discussion_status_matches_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_percent__isnull=True) | Q(expected_percent__gte=1, expected_percent__lte=99),
+                name="discussion_percent_range",
+            ),
+        ]
+        indexes = [
+            # Each sweep reads only the rows it may act on, through a partial index (JOB-03).
+            models.Index(
+                fields=["reply_due_at"],
+                name="dsc_reply_due_idx",
+                condition=Q(is_open=True, seller_replied_at__isnull=True, seller_overdue_at__isnull=True),
+            ),
+            models.Index(
+                fields=["reply_warning_at"],
+                name="dsc_reply_warning_idx",
+                condition=Q(is_open=True, seller_replied_at__isnull=True, deadline_warning_sent_at__isnull=True),
+            ),
+            models.Index(
+                fields=["mediator_reply_due_at"],
+                name="dsc_mediator_due_idx",
+                condition=Q(
+                    is_open=True, seller_replied_to_mediator_at__isnull=True, seller_ignored_mediator_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["auto_resolve_at"], name="dsc_auto_resolve_idx", condition=Q(is_open=True, status="IN_PROGRESS")
+            ),
+            models.Index(
+                fields=["auto_resolve_at"],
+                name="dsc_reminder_7d_idx",
+                condition=Q(is_open=True, status="IN_PROGRESS", reminder_7d_sent_at__isnull=True),
+            ),
+            models.Index(
+                fields=["auto_resolve_at"],
+                name="dsc_reminder_1d_idx",
+                condition=Q(is_open=True, status="IN_PROGRESS", reminder_1d_sent_at__isnull=True),
+            ),
+            models.Index(fields=["delivery_close_at"], name="dsc_delivery_close_idx", condition=Q(is_open=True)),
+            models.Index(fields=["seller_account", "-created_at"], name="dsc_seller_recent_idx"),
+            models.Index(fields=["seller_account", "reply_due_at"], name="dsc_seller_due_idx"),
+            models.Index(fields=["buyer", "-created_at"], name="dsc_buyer_recent_idx"),
+            models.Index(fields=["order"], name="dsc_order_idx"),
+        ]
+
+    def __str__(self):
+        return _("Discussion %(number)s") % {"number": self.number}
+
+    def get_absolute_url(self):
+        return reverse("discussions:buyer_detail", args=[self.pk])
+
+    def get_seller_url(self):
+        return reverse("discussions:seller_detail", args=[self.pk])
+
+    @property
+    def number(self):
+        return f"D{self.pk:07d}" if self.pk else "—"
+
+    @property
+    def mediator_active(self):
+        return self.mediator_joined_at is not None and self.mediation_concluded_at is None
+
+    @property
+    def is_unanswered(self):
+        return self.is_open and self.seller_replied_at is None
+
+
+def attachment_path(instance, filename):
+    """Generated names only: the uploaded name is kept as data, never as a path."""
+    suffix = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}.get(
+        instance.content_type, ""
+    )
+    return str(Path("discussions") / uuid.uuid4().hex[:2] / f"{uuid.uuid4().hex}{suffix}")
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        REGULAR = "REGULAR", _("Message")
+        END_REQUEST = "END_REQUEST", _("Request to mark as resolved")
+        AUTOMATIC = "AUTOMATIC", _("Automatic message")
+
+    discussion = models.ForeignKey(
+        Discussion, on_delete=models.PROTECT, related_name="messages", verbose_name=_("Discussion")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    author_role = models.CharField(_("author role"), max_length=10, choices=Role.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REGULAR)
+    text = models.TextField(_("text"), blank=True)
+    # Automatic messages are stored as a code and parameters and rendered in the reader's
+    # language (I18N-01); `counts_as_seller_reply` marks those of DSC-07.
+    auto_code = models.CharField(_("automatic message code"), max_length=40, blank=True, default="")
+    auto_params = models.JSONField(_("automatic message parameters"), default=dict, blank=True)
+    counts_as_seller_reply = models.BooleanField(_("counts as the seller's reply"), default=False)
+    created_at = models.DateTimeField(_("sent at"))
+    hidden_at = models.DateTimeField(_("hidden by Allegro at"), null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hidden by"),
+    )
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["discussion", "created_at"], name="message_discussion_idx")]
+
+    def __str__(self):
+        return f"{self.get_author_role_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_automatic(self):
+        return self.kind == self.Kind.AUTOMATIC
+
+    @property
+    def is_hidden(self):
+        return self.hidden_at is not None
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        Message, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")
+
+
+class Proposal(models.Model):
+    """DSC-13: the seller's own solution for a product problem."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Waiting for the buyer")
+        ACCEPTED = "ACCEPTED", _("Accepted")
+        DECLINED = "DECLINED", _("Declined")
+        SUPERSEDED = "SUPERSEDED", _("Replaced by a newer proposal")
+
+    discussion = models.ForeignKey(
+        Discussion, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("Discussion")
+    )
+    solution = models.CharField(_("solution"), max_length=20, choices=Solution.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    percent = models.PositiveSmallIntegerField(_("percentage"), null=True, blank=True)
+    requires_return = models.BooleanField(_("product must be sent back first"), default=False)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("proposed at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discussion"], condition=Q(status="PENDING"), name="proposal_one_pending_per_discussion"
+            )
+        ]
+
+    def __str__(self):
+        return self.get_solution_display()
+
+
+class StatusChange(models.Model):
+    """DSC-15: every change of status or of open/closed, with who, when and why."""
+
+    discussion = models.ForeignKey(
+        Discussion, on_delete=models.PROTECT, related_name="status_changes", verbose_name=_("Discussion")
+    )
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(_("actor role"), max_length=10, choices=Role.choices)
+    from_status = models.CharField(_("from status"), max_length=16, choices=Discussion.Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, choices=Discussion.Status.choices)
+    from_open = models.BooleanField(_("was open"), null=True)
+    to_open = models.BooleanField(_("is open"))
+    close_reason = models.CharField(
+        _("close reason"), max_length=32, choices=Discussion.CloseReason.choices, blank=True, default=""
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class Report(models.Model):
+    """RPT-01/02: a report of a violation in another party's message."""
+
+    class Category(models.TextChoices):
+        THREAT = "THREAT", _("Threat")
+        PORNOGRAPHY = "PORNOGRAPHY", _("Pornographic content")
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("Waiting for Allegro")
+        DISMISSED = "DISMISSED", _("Dismissed")
+        HIDDEN = "HIDDEN", _("Message hidden")
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="reports", verbose_name=_("message"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
+    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    comment = models.TextField(_("comment"), blank=True, max_length=1000)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("reported at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("report of a violation")
+        verbose_name_plural = _("reports of violations")
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="report_once_per_message_and_user")]
+        indexes = [models.Index(fields=["created_at"], name="report_open_idx", condition=Q(status="OPEN"))]
+
+    def __str__(self):
+        return f"{self.get_category_display()} — {self.message}"
+
+
+class Notification(models.Model):
+    """NTF-01/02: an in-app notification and the outbox row of its e-mail, written in
+    the transaction of the event; the send task claims each row once."""
+
+    class Kind(models.TextChoices):
+        NEW_DISCUSSION = "NEW_DISCUSSION", _("New Discussion")
+        NEW_MESSAGE = "NEW_MESSAGE", _("New message")
+        DEADLINE_APPROACHING = "DEADLINE_APPROACHING", _("Reply deadline approaching")
+        DEADLINE_MISSED = "DEADLINE_MISSED", _("The seller did not reply in time")
+        MEDIATOR_JOINED = "MEDIATOR_JOINED", _("Allegro joined the Discussion")
+        STATUS_CHANGED = "STATUS_CHANGED", _("Discussion status changed")
+        DELIVERY_DETECTED = "DELIVERY_DETECTED", _("Parcel delivered")
+        END_REQUESTED = "END_REQUESTED", _("Seller asks to mark the Discussion as resolved")
+        PROPOSAL = "PROPOSAL", _("The seller proposed a solution")
+        REMINDER = "REMINDER", _("Mark your Discussion")
+
+    class EmailStatus(models.TextChoices):
+        PENDING = "PENDING", _("Waiting")
+        SENDING = "SENDING", _("Being sent")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    discussion = models.ForeignKey(
+        Discussion,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("Discussion"),
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_status = models.CharField(
+        _("e-mail"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["created_at"], name="ntf_outbox_idx", condition=Q(email_status="PENDING")),
+            models.Index(fields=["recipient", "-created_at"], name="ntf_recipient_idx"),
+            models.Index(fields=["recipient"], name="ntf_unread_idx", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.recipient}"

@@ -1,0 +1,243 @@
+"""Scheduled sweeps of Discussions (JOB-01…04).
+
+Each sweep, in one transaction: selects the due rows through a partial index, ordered
+by the due time, in a bounded batch, locking them (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so a second run at the same moment takes other rows or none; SQLite's
+BEGIN IMMEDIATE serialises the runs); changes exactly those rows with one UPDATE that
+re-checks the due condition; and writes their automatic messages, status changes and
+notifications with bulk inserts. A run costs a handful of statements, whatever the
+table size. A user action that races a sweep waits for the row lock and then sees the
+new state (and gets a clear error where it no longer applies), or it commits first and
+the row is no longer due.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Discussion, Message, Notification, Role, StatusChange
+from .notifications import send_outbox  # noqa: F401  (a scheduled task)
+from .rules import REMINDERS_BEFORE
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def _claim(due, order_by, batch):
+    """Lock and return the due rows (inside the caller's transaction)."""
+    return list(
+        due.select_for_update(skip_locked=True, of=("self",))
+        .select_related("market", "buyer", "seller_account")
+        .order_by(order_by, "pk")[:batch]
+    )
+
+
+def _auto_messages(rows, code, now, **params):
+    Message.objects.bulk_create(
+        Message(
+            discussion=row,
+            author_role=Role.SYSTEM,
+            kind=Message.Kind.AUTOMATIC,
+            auto_code=code,
+            auto_params=params,
+            created_at=now,
+        )
+        for row in rows
+    )
+
+
+def _notifications(pairs, kind, now, params=None):
+    """pairs: (recipient_id, discussion)."""
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=recipient_id,
+            kind=kind,
+            discussion=discussion,
+            params={"number": discussion.number, **(params(discussion) if params else {})},
+            created_at=now,
+        )
+        for recipient_id, discussion in pairs
+    )
+
+
+def _sweep(due, order_by, batch, apply):
+    try:
+        with transaction.atomic():
+            rows = _claim(due, order_by, batch)
+            if not rows:
+                return 0
+            return apply(rows)
+    except Exception:
+        # One bad row must not hold up the batch (STYLE §6): redo the batch row by row,
+        # pushing failing rows aside (logged; the next tick tries them again).
+        logger.exception("Sweep %s failed as a batch; retrying row by row", apply)
+    done = 0
+    for pk in due.order_by(order_by, "pk").values_list("pk", flat=True)[:batch]:
+        try:
+            with transaction.atomic():
+                rows = _claim(due.filter(pk=pk), order_by, 1)
+                done += apply(rows) if rows else 0
+        except Exception:
+            logger.exception("Sweep %s failed for Discussion %s", apply, pk)
+    return done
+
+
+# --- DSC-08 / DSC-09 ----------------------------------------------------------------
+
+
+def mark_seller_overdue(now=None, batch=BATCH):
+    """DSC-08: the 24 business hours passed with no reply → seller overdue, the buyer
+    may ask for help. DSC-09: no reply to a mediator in time → flagged (MED-08)."""
+    now = now or timezone.now()
+    overdue_q = Q(is_open=True, seller_replied_at__isnull=True, seller_overdue_at__isnull=True, reply_due_at__lte=now)
+
+    def overdue(rows):
+        Discussion.objects.filter(overdue_q, pk__in=[r.pk for r in rows]).update(seller_overdue_at=now)
+        _auto_messages(rows, "SELLER_OVERDUE", now)
+        _notifications([(r.buyer_id, r) for r in rows], Notification.Kind.DEADLINE_MISSED, now)
+        return len(rows)
+
+    ignored_q = Q(
+        is_open=True,
+        seller_replied_to_mediator_at__isnull=True,
+        seller_ignored_mediator_at__isnull=True,
+        mediator_reply_due_at__lte=now,
+    )
+
+    def ignored(rows):
+        return Discussion.objects.filter(ignored_q, pk__in=[r.pk for r in rows]).update(seller_ignored_mediator_at=now)
+
+    return _sweep(Discussion.objects.filter(overdue_q), "reply_due_at", batch, overdue) + _sweep(
+        Discussion.objects.filter(ignored_q), "mediator_reply_due_at", batch, ignored
+    )
+
+
+def send_deadline_warnings(now=None, batch=BATCH):
+    """NTF-01: warn the seller when 4 business hours are left."""
+    now = now or timezone.now()
+    due_q = Q(
+        is_open=True,
+        seller_replied_at__isnull=True,
+        deadline_warning_sent_at__isnull=True,
+        reply_warning_at__lte=now,
+        reply_due_at__gt=now,
+    )
+
+    def warn(rows):
+        Discussion.objects.filter(due_q, pk__in=[r.pk for r in rows]).update(deadline_warning_sent_at=now)
+        _notifications(
+            [(r.seller_account.user_id, r) for r in rows],
+            Notification.Kind.DEADLINE_APPROACHING,
+            now,
+            params=lambda r: {"due": r.reply_due_at.isoformat()},
+        )
+        return len(rows)
+
+    return _sweep(Discussion.objects.filter(due_q), "reply_warning_at", batch, warn)
+
+
+# --- DSC-18 / DSC-20(b): closing transitions -----------------------------------------
+
+
+def _close(rows, *, due_q, close_reason, code, now):
+    ids = [r.pk for r in rows]
+    Discussion.objects.filter(due_q, pk__in=ids).update(
+        status=Discussion.Status.RESOLVED,
+        is_open=False,
+        close_reason=close_reason,
+        closed_at=now,
+        delivery_close_at=None,
+    )
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            discussion=r,
+            at=now,
+            actor_role=Role.SYSTEM,
+            from_status=r.status,
+            to_status=Discussion.Status.RESOLVED,
+            from_open=r.is_open,
+            to_open=False,
+            close_reason=close_reason,
+        )
+        for r in rows
+    )
+    _auto_messages(rows, code, now)
+    _notifications(
+        [(recipient, r) for r in rows for recipient in (r.buyer_id, r.seller_account.user_id)],
+        Notification.Kind.STATUS_CHANGED,
+        now,
+        params=lambda r: {"status": Discussion.Status.RESOLVED},
+    )
+    return len(rows)
+
+
+def close_after_delivery(now=None, batch=BATCH):
+    """DSC-20(b): delivered, and the buyer wrote nothing for 24 hours → resolved. A buyer
+    message clears `delivery_close_at` (under the same row lock), so it either lands
+    first and prevents this, or waits and is refused with a clear error."""
+    now = now or timezone.now()
+    due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, delivery_close_at__lte=now)
+    return _sweep(
+        Discussion.objects.filter(due_q),
+        "delivery_close_at",
+        batch,
+        lambda rows: _close(
+            rows,
+            due_q=due_q,
+            close_reason=Discussion.CloseReason.DELIVERED_NO_OBJECTION,
+            code="CLOSED_DELIVERED",
+            now=now,
+        ),
+    )
+
+
+def auto_resolve(now=None, batch=BATCH):
+    """DSC-18: IN_PROGRESS and not marked for 30 days from its (re)opening → RESOLVED
+    (EXPIRED). A joined mediator clears `auto_resolve_at`, so those are not touched."""
+    now = now or timezone.now()
+    due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, auto_resolve_at__lte=now)
+    return _sweep(
+        Discussion.objects.filter(due_q),
+        "auto_resolve_at",
+        batch,
+        lambda rows: _close(
+            rows, due_q=due_q, close_reason=Discussion.CloseReason.EXPIRED, code="CLOSED_EXPIRED", now=now
+        ),
+    )
+
+
+# --- NTF-03 --------------------------------------------------------------------------
+
+
+def send_buyer_reminders(now=None, batch=BATCH):
+    """NTF-03: remind the buyer 7 days and 1 day before the auto-resolve, once each."""
+    now = now or timezone.now()
+    sent = 0
+    for before, field in zip(REMINDERS_BEFORE, ("reminder_7d_sent_at", "reminder_1d_sent_at"), strict=True):
+        due_q = Q(
+            is_open=True,
+            status=Discussion.Status.IN_PROGRESS,
+            auto_resolve_at__lte=now + before,
+            auto_resolve_at__gt=now,
+            **{f"{field}__isnull": True},
+        )
+        if field == "reminder_7d_sent_at":
+            # A Discussion already inside its last day gets only the 1-day reminder.
+            due_q &= Q(auto_resolve_at__gt=now + timedelta(days=1))
+
+        def remind(rows, due_q=due_q, field=field):
+            Discussion.objects.filter(due_q, pk__in=[r.pk for r in rows]).update(**{field: now})
+            _notifications(
+                [(r.buyer_id, r) for r in rows],
+                Notification.Kind.REMINDER,
+                now,
+                params=lambda r: {"at": r.auto_resolve_at.isoformat()},
+            )
+            return len(rows)
+
+        sent += _sweep(Discussion.objects.filter(due_q), "auto_resolve_at", batch, remind)
+    return sent

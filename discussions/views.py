@@ -1,0 +1,333 @@
+"""Discussion pages for buyers and sellers (thin views: access, form, one service call)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Q, When
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from orders.access import get_buyer_order, seller_account_for
+
+from . import presenters, rules, services
+from .access import get_attachment_for, get_buyer_discussion, get_message_for, get_seller_discussion
+from .forms import DiscussionFilterForm, MessageForm, OpenDiscussionForm, ProposalForm, ReportForm
+from .models import Discussion, Notification, Role
+from .rules import Action
+
+PAGE_SIZE = 20
+
+
+def _list_queryset():
+    return Discussion.objects.select_related("order", "line", "market", "buyer", "seller_account")
+
+
+# --- Buyer ---------------------------------------------------------------------------
+
+
+@login_required
+def open_discussion(request, order_pk):
+    order = get_buyer_order(request.user, order_pk)
+    now = timezone.now()
+    window = rules.opening_availability(order, now)
+    form = OpenDiscussionForm(order=order)
+    if request.method == "POST" and window.allowed:
+        form = OpenDiscussionForm(request.POST, request.FILES, order=order)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                discussion = services.open_discussion(
+                    order,
+                    buyer=request.user,
+                    line_id=data["line"],
+                    reason=data["reason"],
+                    expected_solution=data["expected_solution"],
+                    expected_amount=data["expected_amount"],
+                    expected_percent=data["expected_percent"],
+                    text=data["text"],
+                    files=data["files"],
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("Discussion started. The seller has 24 business hours to reply."))
+                return redirect(discussion)
+    return render(
+        request,
+        "discussions/open.html",
+        {
+            "order": order,
+            "form": form,
+            "window": window,
+            "window_from": presenters.local_text(rules.opening_window(order)[0], order.market),
+            "window_until": presenters.local_text(rules.opening_window(order)[1], order.market),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def buyer_list(request):
+    discussions = _list_queryset().filter(buyer=request.user)
+    page = Paginator(discussions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "discussions/buyer_list.html", {"page": page, "now": timezone.now()})
+
+
+def _detail_context(request, discussion, role, **forms):
+    now = timezone.now()
+    context = {
+        "discussion": discussion,
+        "role": role,
+        "now": now,
+        "actions": presenters.action_views(discussion, role, now),
+        "deadline": presenters.reply_deadline(discussion, now),
+        "mediator_deadline": presenters.mediator_deadline(discussion, now),
+        "proposal": rules.pending_proposal(discussion),
+        "message_form": MessageForm(),
+        "proposal_form": ProposalForm(),
+        "report_form": ReportForm(),
+        "reportable": {
+            m.pk for m in discussion.messages.all() if services.can_report(m, request.user) and not m.is_hidden
+        },
+    }
+    context.update(forms)
+    return context
+
+
+@login_required
+def buyer_detail(request, pk):
+    discussion = get_buyer_discussion(request.user, pk)
+    return render(request, "discussions/detail.html", _detail_context(request, discussion, Role.BUYER))
+
+
+def _post_message(request, discussion, role, template_status=400):
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.post_message(
+                discussion,
+                author=request.user,
+                role=role,
+                text=form.cleaned_data["text"],
+                files=form.cleaned_data["files"],
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Message sent."))
+            return None
+    return render(
+        request,
+        "discussions/detail.html",
+        _detail_context(request, discussion, role, message_form=form),
+        status=template_status,
+    )
+
+
+@login_required
+@require_POST
+def buyer_message(request, pk):
+    discussion = get_buyer_discussion(request.user, pk)
+    return _post_message(request, discussion, Role.BUYER) or redirect(discussion)
+
+
+BUYER_SERVICES = {
+    Action.MARK_RESOLVED: (services.mark_resolved, gettext_lazy("You marked the Discussion as resolved.")),
+    Action.MARK_UNRESOLVED: (
+        services.mark_unresolved,
+        gettext_lazy("You marked the Discussion as unresolved. An Allegro employee will help you agree."),
+    ),
+    Action.ASK_FOR_HELP: (
+        services.ask_for_help,
+        gettext_lazy("We have asked an Allegro employee to join the Discussion."),
+    ),
+    Action.REOPEN: (
+        lambda discussion, buyer: services.reopen_discussion(discussion, buyer=buyer),
+        gettext_lazy("The Discussion is open again."),
+    ),
+    Action.ACCEPT_PROPOSAL: (
+        services.accept_proposal,
+        gettext_lazy("You accepted the proposal. The Discussion is resolved."),
+    ),
+    Action.DECLINE_PROPOSAL: (services.decline_proposal, gettext_lazy("You declined the proposal.")),
+}
+
+
+@login_required
+@require_POST
+def buyer_action(request, pk, slug):
+    discussion = get_buyer_discussion(request.user, pk)
+    action = presenters.BUYER_ACTION_SLUGS.get(slug)
+    if action is None:
+        raise Http404
+    service, success = BUYER_SERVICES[action]
+    try:
+        service(discussion, buyer=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, str(success))
+    return redirect(discussion)
+
+
+def _report(request, discussion, message_pk, redirect_to):
+    message = get_message_for(request.user, discussion, message_pk)
+    form = ReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_message(
+                message,
+                reporter=request.user,
+                category=form.cleaned_data["category"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Thank you. An Allegro employee will review the report."))
+    else:
+        messages.error(request, _("Choose what the message contains."))
+    return redirect(redirect_to)
+
+
+@login_required
+@require_POST
+def buyer_report(request, pk, message_pk):
+    discussion = get_buyer_discussion(request.user, pk)
+    return _report(request, discussion, message_pk, discussion.get_absolute_url())
+
+
+# --- Seller --------------------------------------------------------------------------
+
+
+@login_required
+def seller_list(request):
+    account = seller_account_for(request.user)
+    now = timezone.now()
+    filters = DiscussionFilterForm(request.GET)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    discussions = _list_queryset().filter(seller_account=account)
+    if data.get("status"):
+        discussions = discussions.filter(status=data["status"])
+    if data.get("reason"):
+        discussions = discussions.filter(reason=data["reason"])
+    if data.get("market"):
+        discussions = discussions.filter(market_id=data["market"])
+    if data.get("show") == "needs_reply":
+        discussions = discussions.filter(is_open=True).exclude(
+            last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED
+        )
+    elif data.get("show") == "overdue":
+        discussions = discussions.filter(is_open=True, seller_replied_at__isnull=True, reply_due_at__lte=now)
+    # Sorted by deadline: those waiting for a reply first, soonest deadline first.
+    waiting_first = Case(When(seller_replied_at__isnull=True, then=0), default=1)
+    discussions = discussions.order_by("-is_open", waiting_first, "reply_due_at", "-created_at")
+    counts = Discussion.objects.filter(seller_account=account).aggregate(
+        open=Count("pk", filter=Q(is_open=True)),
+        needs_reply=Count(
+            "pk", filter=Q(is_open=True) & ~Q(last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED)
+        ),
+        overdue=Count("pk", filter=Q(is_open=True, seller_replied_at__isnull=True, reply_due_at__lte=now)),
+    )
+    page = Paginator(discussions, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "discussions/seller_list.html",
+        {"page": page, "filters": filters, "counts": counts, "now": now, "query": query.urlencode()},
+    )
+
+
+@login_required
+def seller_detail(request, pk):
+    discussion = get_seller_discussion(request.user, pk)
+    return render(request, "discussions/detail.html", _detail_context(request, discussion, Role.SELLER))
+
+
+@login_required
+@require_POST
+def seller_message(request, pk):
+    discussion = get_seller_discussion(request.user, pk)
+    return _post_message(request, discussion, Role.SELLER) or redirect(discussion.get_seller_url())
+
+
+@login_required
+@require_POST
+def seller_propose(request, pk):
+    discussion = get_seller_discussion(request.user, pk)
+    form = ProposalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.propose_solution(discussion, seller=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your proposal was sent to the buyer."))
+            return redirect(discussion.get_seller_url())
+    return render(
+        request,
+        "discussions/detail.html",
+        _detail_context(request, discussion, Role.SELLER, proposal_form=form, open_proposal=True),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def seller_request_end(request, pk):
+    discussion = get_seller_discussion(request.user, pk)
+    try:
+        services.request_end(discussion, seller=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("We asked the buyer to mark the Discussion as resolved."))
+    return redirect(discussion.get_seller_url())
+
+
+@login_required
+@require_POST
+def seller_report(request, pk, message_pk):
+    discussion = get_seller_discussion(request.user, pk)
+    return _report(request, discussion, message_pk, discussion.get_seller_url())
+
+
+# --- Shared --------------------------------------------------------------------------
+
+
+@login_required
+def attachment(request, pk):
+    """SEC-02: files are served only through this access-checking view."""
+    item = get_attachment_for(request.user, pk)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    disposition = "inline" if item.is_image or item.content_type == "application/pdf" else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quote(item.original_name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _quote(name):
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+@login_required
+def notifications(request):
+    items = Notification.objects.filter(recipient=request.user).select_related("discussion__market")[:50]
+    return render(request, "discussions/notifications.html", {"items": items})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("discussions:notifications")
