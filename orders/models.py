@@ -311,6 +311,7 @@ class Shipment(models.Model):
     tracking_entered_at = models.DateTimeField(_("tracking number entered at"))
     handed_over_at = models.DateTimeField(_("handed to the carrier at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    tracking_polled_at = models.DateTimeField(_("carrier last asked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("shipment")
@@ -318,7 +319,7 @@ class Shipment(models.Model):
         indexes = [
             # The tracking poll looks only at parcels on their way.
             models.Index(
-                fields=["handed_over_at"],
+                fields=["tracking_polled_at"],
                 name="shipment_in_transit_idx",
                 condition=Q(delivered_at__isnull=True),
             ),

@@ -194,6 +194,8 @@ def cancel_order(order, *, buyer, now=None):
     now = _now(now)
     if not order.is_unpaid:
         raise DomainError(_("Only an unpaid order can be cancelled here."))
+    if Shipment.objects.filter(order=order, handed_over_at__isnull=False).exists():
+        raise DomainError(_("The parcel is already on its way; contact the seller in a Discussion instead."))
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk, status=Order.Status.AWAITING_PAYMENT).update(
             status=Order.Status.CANCELLED, cancelled_at=now
@@ -211,7 +213,7 @@ def cancel_order(order, *, buyer, now=None):
 
 
 def normalize_tracking_number(raw):
-    value = re.sub(r"\s+", "", raw or "").upper()
+    value = re.sub(r"\s+", "", raw if isinstance(raw, str) else "").upper()
     if not TRACKING_NUMBER_RE.match(value):
         raise DomainError(
             _("A tracking number has 6 to 40 characters: letters A–Z, digits and hyphens."),

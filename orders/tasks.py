@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db.models import F
 from django.utils import timezone
 
 from . import services
@@ -15,17 +16,20 @@ POLL_BATCH = 500
 
 def poll_tracking(now=None, batch=POLL_BATCH):
     """ORD-06: ask the tracking provider about parcels on their way and record
-    deliveries. Only undelivered shipments are read (partial index); bounded batch;
+    deliveries. Only undelivered shipments are read (partial index); bounded batch,
     record_delivery is a compare-and-set, so two runs at once record a delivery once.
     Returns the number of deliveries recorded."""
     now = now or timezone.now()
+    # Least recently asked first (never asked first), so parcels that never arrive cannot
+    # starve newer ones; the partial index holds only undelivered parcels.
     in_transit = list(
         Shipment.objects.filter(delivered_at__isnull=True)
         .select_related("order")
-        .order_by("tracking_entered_at", "pk")[:batch]
+        .order_by(F("tracking_polled_at").asc(nulls_first=True), "pk")[:batch]
     )
     if not in_transit:
         return 0
+    Shipment.objects.filter(pk__in=[s.pk for s in in_transit]).update(tracking_polled_at=now)
     statuses = get_provider().statuses(in_transit)
     recorded = 0
     for shipment in in_transit:

@@ -168,9 +168,22 @@ def test_ord_06_poll_tracking_asks_the_carrier_once_per_batch(ship, django_asser
     for i in range(6):
         ship(f"INP-00000{i}")
 
-    # One read of the parcels on their way, one read of the simulated carrier; no query per parcel.
-    with django_assert_num_queries(2):
+    # One read of the parcels on their way, one stamp of when they were asked, one read of
+    # the simulated carrier; no query per parcel.
+    with django_assert_num_queries(3):
         assert tasks.poll_tracking(now=NOW + 2 * DAY) == 0
+
+
+def test_ord_06_parcels_that_never_arrive_do_not_starve_newer_ones(ship):
+    lost = [ship(f"INP-10000{i}") for i in range(2)]
+    newer = ship("INP-200001")
+    services.simulate_carrier_delivery(INPOST, "INP-200001", delivered_at=NOW + DAY)
+    # The first run asks the two oldest (lost) parcels; the next one gets to the newer parcel.
+    assert tasks.poll_tracking(now=NOW + 2 * DAY, batch=2) == 0
+    assert tasks.poll_tracking(now=NOW + 2 * DAY + timedelta(minutes=5), batch=2) == 1
+    newer.refresh_from_db()
+    assert newer.delivered_at == NOW + DAY
+    assert all(s.__class__.objects.get(pk=s.pk).delivered_at is None for s in lost)
 
 
 def test_ord_06_poll_tracking_failing_row_does_not_stop_the_sweep(ship, monkeypatch, caplog):

@@ -26,5 +26,8 @@ class Command(BaseCommand):
         services.simulate_carrier_delivery(shipment.carrier, number, delivered_at=delivered_at)
         self.stdout.write(f"Carrier reports {number} delivered at {delivered_at.isoformat()}.")
         if not no_poll:
-            recorded = tasks.poll_tracking(now=max(delivered_at, timezone.now()))
+            if delivered_at > timezone.now():
+                self.stdout.write("The delivery is in the future; the tracking poll will record it when it is due.")
+                return
+            recorded = tasks.poll_tracking(now=timezone.now())
             self.stdout.write(f"Tracking poll recorded {recorded} deliveries.")
