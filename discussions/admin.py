@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError
 
@@ -172,7 +173,11 @@ class DiscussionAdmin(admin.ModelAdmin):
                 joined += 1
             except DomainError as error:
                 self.message_user(request, f"{discussion.number}: {error.message}", messages.WARNING)
-        self.message_user(request, _("Joined %(count)s Discussions.") % {"count": joined}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Joined %(count)s Discussion.", "Joined %(count)s Discussions.", joined) % {"count": joined},
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         return [

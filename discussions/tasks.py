@@ -12,6 +12,7 @@ the row is no longer due.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from .rules import REMINDERS_BEFORE
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+RUN_BUDGET_SECONDS = 60  # django-q2 timeout is 240 s
 
 
 def _claim(due, order_by, batch):
@@ -65,6 +67,19 @@ def _notifications(pairs, kind, now, params=None):
 
 
 def _sweep(due, order_by, batch, apply):
+    """Drain the due rows batch by batch, each batch in its own short transaction, until
+    none is left or the run has used its time budget (well inside django-q2's timeout;
+    the next tick goes on)."""
+    started = time.monotonic()
+    done = 0
+    while True:
+        changed = _sweep_batch(due, order_by, batch, apply)
+        done += changed
+        if changed < batch or time.monotonic() - started > RUN_BUDGET_SECONDS:
+            return done
+
+
+def _sweep_batch(due, order_by, batch, apply):
     try:
         with transaction.atomic():
             rows = _claim(due, order_by, batch)

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError
 
@@ -196,7 +197,11 @@ class ShipmentAdmin(admin.ModelAdmin):
                 done += services.record_delivery(shipment, delivered_at=now, now=now)
             except DomainError as error:
                 self.message_user(request, f"{shipment}: {error.message}", messages.ERROR)
-        self.message_user(request, _("%(count)s deliveries recorded.") % {"count": done}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)s delivery recorded.", "%(count)s deliveries recorded.", done) % {"count": done},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SimulatedParcel)

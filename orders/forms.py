@@ -20,7 +20,7 @@ class BuyForm(DomainErrorFormMixin, forms.Form):
         initial=1,
         error_messages={
             "min_value": _("Enter a quantity of at least 1."),
-            "max_value": _("You can buy at most %(limit_value)s units at once."),
+            "max_value": _("You can buy at most %(limit_value)s pieces at once."),
             "invalid": _("Enter a whole number."),
             "required": _("Enter a quantity."),
         },
@@ -77,7 +77,7 @@ class RefundForm(DomainErrorFormMixin, forms.Form):
                 max_value=line.quantity,
                 initial=0,
                 error_messages={
-                    "max_value": _("At most %(limit_value)s units."),
+                    "max_value": _("At most %(limit_value)s pieces (all that were bought)."),
                     "min_value": _("Enter 0 or more."),
                 },
             )

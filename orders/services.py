@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import ConcurrentUpdate, DomainError
 
@@ -75,7 +76,8 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
         raise DomainError(refusal)
     if quantity > offer.stock:
         raise DomainError(
-            _("Only %(stock)s units are left.") % {"stock": offer.stock},
+            ngettext("Only %(stock)s unit is left.", "Only %(stock)s units are left.", offer.stock)
+            % {"stock": offer.stock},
             field="quantity",
         )
     with transaction.atomic():
@@ -100,7 +102,7 @@ def _check_purchase_input(quantity, payment_method):
         raise DomainError(_("Enter a quantity of at least 1."), field="quantity")
     if quantity > MAX_QUANTITY_PER_PURCHASE:
         raise DomainError(
-            _("You can buy at most %(max)s units at once.") % {"max": MAX_QUANTITY_PER_PURCHASE}, field="quantity"
+            _("You can buy at most %(max)s pieces at once.") % {"max": MAX_QUANTITY_PER_PURCHASE}, field="quantity"
         )
     if payment_method not in Order.PaymentMethod.values:
         raise DomainError(_("Choose a payment method."), field="payment_method")
@@ -372,7 +374,12 @@ def _refund_line_units(order, requested):
         left = line.quantity - refunded.get(line.pk, 0)
         if qty > left:
             raise DomainError(
-                _("You can refund at most %(left)s units of “%(title)s”.") % {"left": left, "title": line.title},
+                ngettext(
+                    "You can refund at most %(left)s unit of “%(title)s”.",
+                    "You can refund at most %(left)s units of “%(title)s”.",
+                    left,
+                )
+                % {"left": left, "title": line.title},
                 field="lines",
             )
         result.append((line, qty))

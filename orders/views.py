@@ -116,7 +116,7 @@ def purchase_pay(request, pk):
 @login_required
 @require_POST
 def purchase_cancel(request, pk):
-    return _buyer_action(request, pk, services.cancel_order, _("You withdrew from this purchase."))
+    return _buyer_action(request, pk, services.cancel_order, _("You cancelled this purchase."))
 
 
 # --- Seller: Zamówienia -------------------------------------------------------------

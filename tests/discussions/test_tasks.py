@@ -262,13 +262,25 @@ def _state(discussion):
     )
 
 
-def test_job_03_sweeps_work_in_bounded_batches(bulk_offer, buyer):
+def test_job_03_sweeps_work_in_bounded_batches(bulk_offer, buyer, monkeypatch):
     _open_many(bulk_offer, buyer, 5, now=OPENED)
-    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 2
-    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 2
-    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 1
-    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 0
+    batches = []
+    claim = tasks._claim
+    monkeypatch.setattr(
+        tasks, "_claim", lambda due, order_by, batch: batches.append(claim(due, order_by, batch)) or batches[-1]
+    )
+    # A run drains the due rows in batches of at most `batch`, each its own transaction.
+    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 5
+    assert [len(rows) for rows in batches][:3] == [2, 2, 1]
     assert Discussion.objects.filter(seller_overdue_at__isnull=False).count() == 5
+    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 0
+
+
+def test_job_03_a_run_stops_at_its_time_budget(bulk_offer, buyer, monkeypatch):
+    _open_many(bulk_offer, buyer, 5, now=OPENED)
+    monkeypatch.setattr(tasks, "RUN_BUDGET_SECONDS", -1)  # the budget is used up after one batch
+    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 2
+    assert tasks.mark_seller_overdue(now=REPLY_DUE + HOUR, batch=2) == 2
 
 
 ORDER_BY = 'ORDER BY "discussions_discussion".'
