@@ -4,7 +4,8 @@ through actions and buttons that call the same services as the pages."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -145,22 +146,28 @@ class DiscussionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waiting_from=Coalesce("help_requested_at", "unresolved_at", "seller_ignored_mediator_at"))
+        )
+
     def get_ordering(self, request):
-        # Ordered by waiting time when looking at the queue (MED-01).
+        # The queue is ordered by waiting time, longest first (MED-01).
         if request.GET.get("queue"):
-            return ["help_requested_at", "unresolved_at", "created_at"]
+            return [F("waiting_from").asc(nulls_last=True), "created_at"]
         return ["-created_at"]
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj):
         return obj.number
 
-    @admin.display(description=_("waiting since"))
+    @admin.display(description=_("waiting since"), ordering="waiting_from")
     def waiting_since(self, obj):
-        since = obj.help_requested_at or obj.unresolved_at or obj.seller_ignored_mediator_at
-        if since is None or obj.mediator_joined_at:
+        if obj.waiting_from is None:
             return "—"
-        return timezone.localtime(since).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(obj.waiting_from).strftime("%Y-%m-%d %H:%M")
 
     @admin.action(description=_("Join the selected Discussions as Allegro"))
     def join_selected(self, request, queryset):

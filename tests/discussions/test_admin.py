@@ -1,0 +1,65 @@
+"""The minimal mediator hooks of the Discussions issue (MED-01/02 slice): the queue in the
+admin, joining and posting as Allegro through the same services as the pages."""
+
+import pytest
+from django.urls import reverse
+
+from discussions import services, tasks
+from discussions.models import Discussion, Message, Reason, Role
+from tests.discussions.conftest import DAY, HOUR, OPENED, REPLY_DUE, SECOND, fresh, make_order, open_discussion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def asked_for_help(discussion, buyer):
+    tasks.mark_seller_overdue(now=REPLY_DUE + SECOND)
+    return services.ask_for_help(fresh(discussion), buyer=buyer, now=REPLY_DUE + HOUR)
+
+
+def test_dsc_08_help_request_and_unresolved_cases_are_in_the_mediators_queue(
+    client, mediator, asked_for_help, offer, buyer
+):
+    unresolved = open_discussion(make_order(offer, buyer), reason=Reason.WITHDRAWAL_PROBLEM)
+    services.mark_unresolved(unresolved, buyer=buyer, now=OPENED + 14 * DAY)
+    quiet = open_discussion(make_order(offer, buyer))
+    client.force_login(mediator)
+    response = client.get(reverse("admin:discussions_discussion_changelist") + "?queue=needs_mediator")
+    assert response.status_code == 200
+    listed = [d.pk for d in response.context["cl"].result_list]
+    assert listed == [asked_for_help.pk, unresolved.pk]  # ordered by waiting time
+    assert quiet.pk not in listed
+
+
+def test_dsc_09_mediator_joins_and_posts_as_allegro_from_the_admin(client, mediator, asked_for_help):
+    client.force_login(mediator)
+    join = reverse("admin:discussions_discussion_join", args=[asked_for_help.pk])
+    assert client.get(join).status_code == 200  # the confirmation step
+    assert client.post(join).status_code == 302
+    joined = fresh(asked_for_help)
+    assert joined.mediator == mediator and joined.mediator_active
+    post = reverse("admin:discussions_discussion_post", args=[asked_for_help.pk])
+    assert client.post(post, {"text": "Prosimy o numer przewozowy."}).status_code == 302
+    message = Message.objects.get(discussion=asked_for_help, author_role=Role.MEDIATOR)
+    assert message.author == mediator
+    assert fresh(asked_for_help).mediator_reply_due_at is not None
+    assert fresh(asked_for_help).last_message_status == Discussion.LastMessageStatus.ALLEGRO_ADVISOR_REPLIED
+
+
+def test_med_10_a_staff_user_outside_the_mediators_group_cannot_join(client, asked_for_help):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(username="staff_only", is_staff=True)
+    client.force_login(staff)
+    response = client.post(reverse("admin:discussions_discussion_join", args=[asked_for_help.pk]))
+    assert response.status_code == 403
+    assert not fresh(asked_for_help).mediator_active
+
+
+def test_med_10_mediators_cannot_change_a_discussion_by_editing_fields(client, mediator, discussion):
+    client.force_login(mediator)
+    url = reverse("admin:discussions_discussion_change", args=[discussion.pk])
+    client.post(url, {"status": Discussion.Status.RESOLVED, "is_open": ""})
+    assert fresh(discussion).status == Discussion.Status.IN_PROGRESS
+    assert client.post(reverse("admin:discussions_discussion_delete", args=[discussion.pk])).status_code == 403
+    assert Discussion.objects.filter(pk=discussion.pk).exists()
