@@ -14,25 +14,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
 
 from . import services
 from .models import Discussion, Message, Notification, Proposal, Report, Role, StatusChange
 from .texts import render_automatic
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MessageInline(ReadOnlyInline):
@@ -115,7 +102,7 @@ class MediatorMessageForm(forms.Form):
 
 
 @admin.register(Discussion)
-class DiscussionAdmin(admin.ModelAdmin):
+class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",
@@ -136,15 +123,6 @@ class DiscussionAdmin(admin.ModelAdmin):
     inlines = [MessageInline, ProposalInline, StatusChangeInline]
     actions = ["join_selected"]
     change_form_template = "admin/discussions/discussion/change_form.html"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (
@@ -246,32 +224,14 @@ class DiscussionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "category", "status", "reporter", "message"]
     list_filter = ["status", "category"]
     list_select_related = ["reporter", "message"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "recipient", "discussion", "email_status", "read_at"]
     list_filter = ["kind", "email_status"]
     list_select_related = ["recipient", "discussion"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
