@@ -102,7 +102,7 @@ def test_dsc_07_tracking_number_answers_for_the_seller(page, demo, shoot):
     page.goto(discussion.get_seller_url())
     page.get_by_role("link", name="Wprowadź numer przewozowy").click()
     page.get_by_label("Przewoźnik").select_option("INPOST")
-    page.get_by_label("Numer przewozowy").fill("DEMO-PL-7777")
+    page.get_by_role("textbox", name="Numer przewozowy").fill("DEMO-PL-7777")
     page.get_by_role("button", name="Zapisz numer przewozowy").click()
     page.wait_for_load_state()
 
