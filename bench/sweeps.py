@@ -161,7 +161,7 @@ def measure(total, due):
     for name, elapsed, done, statements, selects in results:
         print(f"{name:<24} {elapsed:7.3f} s  {done:5d} rows changed  {statements:6d} SQL statements")
         for sql in selects[:1]:
-            print(f"    due rows: …{sql[sql.find(' WHERE '):][:260]}")
+            print(f"    due rows: …{sql[sql.find(' WHERE ') :][:260]}")
     connection.close()
     return {name: elapsed for name, elapsed, *_ in results}
 
