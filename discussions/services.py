@@ -5,6 +5,7 @@ write with a compare-and-set on the expected state, record a StatusChange, post 
 automatic message and the notifications in the same transaction.
 """
 
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -42,7 +43,9 @@ CLOSED_ERROR = "closed"
 
 
 def _now(now):
-    return now or timezone.now()
+    """The instant of the action, in UTC: periods are plain elapsed time (TIME-04), and
+    Python adds a timedelta to a zone-aware local time on the wall clock, not in real time."""
+    return (now or timezone.now()).astimezone(UTC)
 
 
 # --- Building blocks ----------------------------------------------------------------

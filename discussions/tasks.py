@@ -13,7 +13,7 @@ the row is no longer due.
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -107,7 +107,7 @@ def _sweep_batch(due, order_by, batch, apply):
 def mark_seller_overdue(now=None, batch=BATCH):
     """DSC-08: the 24 business hours passed with no reply → seller overdue, the buyer
     may ask for help. DSC-09: no reply to a mediator in time → flagged (MED-08)."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     overdue_q = Q(is_open=True, seller_replied_at__isnull=True, seller_overdue_at__isnull=True, reply_due_at__lte=now)
 
     def overdue(rows):
@@ -133,7 +133,7 @@ def mark_seller_overdue(now=None, batch=BATCH):
 
 def send_deadline_warnings(now=None, batch=BATCH):
     """NTF-01: warn the seller when 4 business hours are left."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     due_q = Q(
         is_open=True,
         seller_replied_at__isnull=True,
@@ -194,7 +194,7 @@ def close_after_delivery(now=None, batch=BATCH):
     """DSC-20(b): delivered, and the buyer wrote nothing for 24 hours → resolved. A buyer
     message clears `delivery_close_at` (under the same row lock), so it either lands
     first and prevents this, or waits and is refused with a clear error."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, delivery_close_at__lte=now)
     return _sweep(
         Discussion.objects.filter(due_q),
@@ -213,7 +213,7 @@ def close_after_delivery(now=None, batch=BATCH):
 def auto_resolve(now=None, batch=BATCH):
     """DSC-18: IN_PROGRESS and not marked for 30 days from its (re)opening → RESOLVED
     (EXPIRED). A joined mediator clears `auto_resolve_at`, so those are not touched."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, auto_resolve_at__lte=now)
     return _sweep(
         Discussion.objects.filter(due_q),
@@ -230,7 +230,7 @@ def auto_resolve(now=None, batch=BATCH):
 
 def send_buyer_reminders(now=None, batch=BATCH):
     """NTF-03: remind the buyer 7 days and 1 day before the auto-resolve, once each."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     sent = 0
     for before, field in zip(REMINDERS_BEFORE, ("reminder_7d_sent_at", "reminder_1d_sent_at"), strict=True):
         due_q = Q(

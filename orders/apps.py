@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .markets import ensure_markets
+
+        post_migrate.connect(ensure_markets, sender=self, dispatch_uid="orders_ensure_markets")

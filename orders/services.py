@@ -6,6 +6,7 @@ row lock on PostgreSQL) and records an OrderEvent, then tells other apps through
 """
 
 import re
+from datetime import UTC
 from decimal import Decimal
 
 from django.db import transaction
@@ -40,7 +41,9 @@ def _record_event(order, kind, *, now, actor=None, **data):
 
 
 def _now(now):
-    return now or timezone.now()
+    """The instant of the action, in UTC: periods are plain elapsed time (TIME-04), and
+    Python adds a timedelta to a zone-aware local time on the wall clock, not in real time."""
+    return (now or timezone.now()).astimezone(UTC)
 
 
 # --- Buying -------------------------------------------------------------------------

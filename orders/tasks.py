@@ -1,6 +1,7 @@
 """Scheduled work of the orders app (django-q2 calls these by dotted path)."""
 
 import logging
+from datetime import UTC
 
 from django.db.models import F
 from django.utils import timezone
@@ -19,7 +20,7 @@ def poll_tracking(now=None, batch=POLL_BATCH):
     deliveries. Only undelivered shipments are read (partial index); bounded batch,
     record_delivery is a compare-and-set, so two runs at once record a delivery once.
     Returns the number of deliveries recorded."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     # Least recently asked first (never asked first), so parcels that never arrive cannot
     # starve newer ones; the partial index holds only undelivered parcels.
     in_transit = list(

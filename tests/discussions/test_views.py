@@ -186,3 +186,23 @@ def test_dsc_11_discussion_page_uses_the_same_queries_for_1_and_50_messages(clie
     with CaptureQueriesContext(connection) as many:
         assert client.get(live_discussion.get_seller_url()).status_code == 200
     assert len(many) == len(few)
+
+
+def test_dsc_14_seller_page_shows_the_reply_guidance_next_to_the_deadline(client, seller, live_discussion):
+    client.force_login(seller)
+    body = client.get(live_discussion.get_seller_url()).content.decode()
+    assert "30%" in body and "2 godzin" in body
+    assert "Termin odpowiedzi sprzedającego" in body
+
+
+def test_dsc_06_deadline_explains_skipped_weekend_and_holiday(client, offer, buyer):
+    from zoneinfo import ZoneInfo
+
+    warsaw = ZoneInfo("Europe/Warsaw")
+    opened = timezone.datetime(2026, 11, 10, 18, 0, tzinfo=warsaw)
+    order = make_order(offer, buyer, now=opened - timedelta(days=1))
+    discussion = open_discussion(order, now=opened)
+    client.force_login(buyer)
+    body = client.get(discussion.get_absolute_url()).content.decode()
+    assert "12.11.2026 18:00 CET" in body
+    assert "24 h roboczych; pominięto: 11 listopada — Narodowe Święto Niepodległości" in body
