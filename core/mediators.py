@@ -16,6 +16,7 @@ MEDIATOR_PERMISSIONS = [
     "orders.view_order",
     "orders.view_shipment",
     "orders.view_simulatedparcel",
+    "orders.view_auditrecord",
     "discussions.view_discussion",
     "discussions.mediate_discussion",
     "discussions.view_message",
@@ -23,6 +24,7 @@ MEDIATOR_PERMISSIONS = [
     "discussions.view_statuschange",
     "discussions.view_report",
     "discussions.view_notification",
+    "discussions.view_compensation",
 ]
 
 

@@ -39,6 +39,15 @@ class Role(models.TextChoices):
     SYSTEM = "SYSTEM", _("Automatic message")
 
 
+class MediationOutcome(models.TextChoices):
+    """MED-05: how a mediator concluded a mediation."""
+
+    AGREEMENT = "AGREEMENT", _("The parties reached an agreement")
+    SELLER_TO_REFUND = "SELLER_TO_REFUND", _("The seller is to refund the buyer")
+    CLAIM_NOT_UPHELD = "CLAIM_NOT_UPHELD", _("The buyer's claim was not upheld")
+    ALLEGRO_PROTECT = "ALLEGRO_PROTECT", _("Allegro Protect compensation granted")
+
+
 class Discussion(models.Model):
     class Status(models.TextChoices):
         IN_PROGRESS = "IN_PROGRESS", _("In progress")
@@ -113,6 +122,9 @@ class Discussion(models.Model):
     )
     mediator_joined_at = models.DateTimeField(_("Allegro joined at"), null=True, blank=True)
     mediation_concluded_at = models.DateTimeField(_("mediation concluded at"), null=True, blank=True)
+    mediation_outcome = models.CharField(
+        _("mediation outcome"), max_length=24, choices=MediationOutcome.choices, blank=True, default=""
+    )
     mediator_first_message_at = models.DateTimeField(_("Allegro's first message at"), null=True, blank=True)
     mediator_reply_due_at = models.DateTimeField(_("seller reply to Allegro due at"), null=True, blank=True)
     seller_replied_to_mediator_at = models.DateTimeField(_("seller replied to Allegro at"), null=True, blank=True)
@@ -455,3 +467,26 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class Compensation(models.Model):
+    """MED-04 / DSC-20(c): Allegro Protect compensation paid to the buyer by the
+    marketplace, without charging the seller."""
+
+    discussion = models.ForeignKey(
+        Discussion, on_delete=models.PROTECT, related_name="compensations", verbose_name=_("Discussion")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted at"))
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("Allegro Protect compensation")
+        verbose_name_plural = _("Allegro Protect compensations")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="compensation_amount_positive")]
+
+    def __str__(self):
+        return f"{self.discussion} {self.amount}"

@@ -18,12 +18,15 @@ from core.business_time import business_time_between
 from core.errors import ConcurrentUpdate, DomainError
 from core.templatetags.ui import market_time
 from core.uploads import check_uploads
+from orders import audit
 from orders.models import OrderEvent, OrderLine
 
 from . import rules
 from .models import (
     Attachment,
+    Compensation,
     Discussion,
+    MediationOutcome,
     Message,
     Notification,
     Proposal,
@@ -322,6 +325,7 @@ def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.
             _record_seller_reply(discussion, now)
         elif role == Role.MEDIATOR:
             _record_mediator_message(discussion, now)
+            audit.record(author, "POST_MESSAGE", discussion, after={"message": message.pk}, now=now)
         if kind == Message.Kind.REGULAR:  # an END_REQUEST has its own notification (DSC-12)
             for recipient in _parties(discussion):
                 if recipient != author:
@@ -633,6 +637,7 @@ def join_discussion(discussion, *, mediator, now=None):
             raise ConcurrentUpdate(_("Another mediator has just joined this Discussion."))
         discussion.refresh_from_db()
         _auto_message(discussion, "MEDIATOR_JOINED", now=now)
+        audit.record(mediator, "JOIN", discussion, now=now)
         for recipient in _parties(discussion):
             notify(recipient, Notification.Kind.MEDIATOR_JOINED, discussion, now=now)
     return discussion
@@ -725,3 +730,117 @@ def _close_full_refund(discussion, now):
     )
     _supersede_proposals(discussion, now)
     _auto_message(discussion, "CLOSED_FULL_REFUND", now=now)
+
+
+# --- Mediator decisions (MED-04…07) ---------------------------------------------------
+
+
+def _require_reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason; it is recorded in the audit trail."), field="reason")
+    return reason
+
+
+def _snapshot(discussion):
+    return {"status": discussion.status, "is_open": discussion.is_open, "close_reason": discussion.close_reason}
+
+
+def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None):
+    """MED-04 / DSC-20(c): Allegro Protect compensation (at most the order value), paid by
+    the marketplace without charging the seller; the Discussion closes as resolved."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    if not discussion.is_open:
+        raise DomainError(_("The Discussion is closed."))
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter an amount."), field="amount") from None
+    if not value.is_finite() or value <= 0 or value > discussion.order.total_amount:
+        raise DomainError(
+            _("The amount must be more than 0 and at most %(max)s.") % {"max": discussion.order.total_amount},
+            field="amount",
+        )
+    before = _snapshot(discussion)
+    with transaction.atomic():
+        compensation = Compensation.objects.create(
+            discussion=discussion, amount=value, granted_by=mediator, granted_at=now, reason=reason
+        )
+        _transition(
+            discussion,
+            actor=mediator,
+            role=Role.MEDIATOR,
+            now=now,
+            to_status=Discussion.Status.RESOLVED,
+            to_open=False,
+            close_reason=Discussion.CloseReason.ALLEGRO_PROTECT,
+            note=reason,
+            delivery_close_at=None,
+            mediation_concluded_at=now if discussion.mediator_joined_at else None,
+            mediation_outcome=MediationOutcome.ALLEGRO_PROTECT,
+        )
+        _supersede_proposals(discussion, now)
+        _auto_message(discussion, "CLOSED_ALLEGRO_PROTECT", now=now, amount=str(value))
+        audit.record(
+            mediator,
+            "GRANT_ALLEGRO_PROTECT",
+            discussion,
+            reason=reason,
+            before=before,
+            after={**_snapshot(discussion), "amount": str(value)},
+            now=now,
+        )
+    return compensation
+
+
+def conclude_mediation(discussion, *, mediator, outcome, reason, now=None):
+    """MED-05: the mediator concludes with a recorded outcome and the Discussion closes.
+    An agreement closes it as resolved; any other outcome leaves it unresolved and
+    closed (DSC-15)."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    if outcome not in MediationOutcome.values or outcome == MediationOutcome.ALLEGRO_PROTECT:
+        raise DomainError(_("Choose the outcome of the mediation."), field="outcome")
+    if not discussion.mediator_active or not discussion.is_open:
+        raise DomainError(_("Only an open Discussion that Allegro joined can be concluded."))
+    to_status = Discussion.Status.RESOLVED if outcome == MediationOutcome.AGREEMENT else Discussion.Status.UNRESOLVED
+    before = _snapshot(discussion)
+    with transaction.atomic():
+        _transition(
+            discussion,
+            actor=mediator,
+            role=Role.MEDIATOR,
+            now=now,
+            to_status=to_status,
+            to_open=False,
+            close_reason=Discussion.CloseReason.MEDIATION_CONCLUDED,
+            note=reason,
+            delivery_close_at=None,
+            mediation_concluded_at=now,
+            mediation_outcome=outcome,
+        )
+        _supersede_proposals(discussion, now)
+        _auto_message(discussion, "MEDIATION_CONCLUDED", now=now, outcome=outcome)
+        audit.record(
+            mediator,
+            "CONCLUDE_MEDIATION",
+            discussion,
+            reason=reason,
+            before=before,
+            after={**_snapshot(discussion), "outcome": outcome},
+            now=now,
+        )
+    return discussion
+
+
+def reopen_at_buyers_request(discussion, *, mediator, reason, now=None):
+    """MED-06 / DSC-19: a mediator reopens a closed Discussion at the buyer's request;
+    it does not use up the buyer's one reopening. Audited."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    before = _snapshot(discussion)
+    with transaction.atomic():
+        reopen_discussion(discussion, mediator=mediator, reason=reason, now=now)
+        audit.record(mediator, "REOPEN", discussion, reason=reason, before=before, after=_snapshot(discussion), now=now)
+    return discussion

@@ -37,6 +37,11 @@ AUTO = {
         "The parcel was delivered and the buyer raised no objection within 24 hours, "
         "so we closed the Discussion as resolved."
     ),
+    "CLOSED_ALLEGRO_PROTECT": _(
+        "Allegro granted the buyer %(amount)s of Allegro Protect compensation without charging the seller, "
+        "so we closed the Discussion as resolved."
+    ),
+    "MEDIATION_CONCLUDED": _("The Allegro employee concluded the mediation: %(outcome)s."),
     "CLOSED_EXPIRED": _("The Discussion was not marked for 30 days, so we changed its status to resolved."),
     "RESOLVED_BY_BUYER": _("The buyer marked the Discussion as resolved."),
     "UNRESOLVED_BY_BUYER": _("The buyer marked the Discussion as unresolved. An Allegro employee will help you agree."),
@@ -103,6 +108,10 @@ def _params(params, market):
         from orders.models import Shipment
 
         out["carrier"] = str(Shipment.Carrier(out["carrier"]).label)
+    if "outcome" in out:
+        from .models import MediationOutcome
+
+        out["outcome"] = str(MediationOutcome(out["outcome"]).label)
     if "status" in out:
         out["status"] = str(Discussion.Status(out["status"]).label)
     return out

@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
 
 from . import services
 from .models import (
+    AuditRecord,
     LinkedAccountGroup,
     Market,
     Offer,
@@ -194,3 +195,17 @@ class ShipmentAdmin(admin.ModelAdmin):
 class SimulatedParcelAdmin(admin.ModelAdmin):
     list_display = ["carrier", "tracking_number", "delivered_at"]
     search_fields = ["tracking_number"]
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """MED-07: the audit trail, visible and never editable or deletable."""
+
+    list_display = ["at", "actor", "action", "object_repr", "reason"]
+    list_filter = ["action", "content_type"]
+    list_select_related = ["actor", "content_type"]
+    search_fields = ["object_repr", "reason", "actor__username", "=object_id"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
