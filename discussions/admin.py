@@ -18,7 +18,7 @@ from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
 
 from . import services
-from .models import Discussion, Message, Notification, Proposal, Report, Role, StatusChange
+from .models import Discussion, MediationOutcome, Message, Notification, Proposal, Report, Role, StatusChange
 from .texts import render_automatic
 
 
@@ -95,6 +95,69 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProtectForm(forms.Form):
+    amount = forms.DecimalField(label=_("Compensation amount"), max_digits=12, decimal_places=2)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConcludeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[(v, label) for v, label in MediationOutcome.choices if v != MediationOutcome.ALLEGRO_PROTECT],
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("The buyer's request and why it is justified"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReportDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (services.ReportDecision.DISMISS, _("Dismiss the report")),
+            (services.ReportDecision.HIDE, _("Hide the message")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    sanction = forms.ChoiceField(
+        label=_("Author's account"),
+        required=False,
+        choices=[
+            (services.Sanction.NONE, _("No sanction")),
+            (services.Sanction.WARN, _("Warn the author")),
+            (services.Sanction.BLOCK, _("Block the author's account")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def decision_view(model_admin, request, obj, form_class, handler, title, success):
+    """A mediator decision: a form with the reason, one service call, a message."""
+    if not request.user.has_perm("discussions.mediate_discussion"):
+        raise PermissionDenied
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handler(obj, request.user, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            model_admin.message_user(request, success, messages.SUCCESS)
+            return redirect(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", obj.pk)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "object": obj,
+        "form": form,
+        "title": title,
+        "opts": obj._meta,
+    }
+    return TemplateResponse(request, "admin/discussions/decision.html", context)
+
+
 class MediatorMessageForm(forms.Form):
     text = forms.CharField(
         label=_("Message as Allegro"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.MAX_MESSAGE_LENGTH
@@ -168,6 +231,19 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("<int:pk>/join/", self.admin_site.admin_view(self.join_view), name="discussions_discussion_join"),
             path("<int:pk>/post/", self.admin_site.admin_view(self.post_view), name="discussions_discussion_post"),
+            path(
+                "<int:pk>/protect/",
+                self.admin_site.admin_view(self.protect_view),
+                name="discussions_discussion_protect",
+            ),
+            path(
+                "<int:pk>/conclude/",
+                self.admin_site.admin_view(self.conclude_view),
+                name="discussions_discussion_conclude",
+            ),
+            path(
+                "<int:pk>/reopen/", self.admin_site.admin_view(self.reopen_view), name="discussions_discussion_reopen"
+            ),
             *super().get_urls(),
         ]
 
@@ -195,6 +271,43 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "opts": self.model._meta,
                 "title": _("Join Discussion %(number)s?") % {"number": discussion.number},
             },
+        )
+
+    def protect_view(self, request, pk):
+        return decision_view(
+            self,
+            request,
+            self._get(request, pk),
+            ProtectForm,
+            lambda d, user, data: services.grant_allegro_protect(
+                d, mediator=user, amount=data["amount"], reason=data["reason"]
+            ),
+            _("Grant Allegro Protect compensation"),
+            _("Compensation granted; the Discussion is resolved."),
+        )
+
+    def conclude_view(self, request, pk):
+        return decision_view(
+            self,
+            request,
+            self._get(request, pk),
+            ConcludeForm,
+            lambda d, user, data: services.conclude_mediation(
+                d, mediator=user, outcome=data["outcome"], reason=data["reason"]
+            ),
+            _("Conclude the mediation"),
+            _("Mediation concluded."),
+        )
+
+    def reopen_view(self, request, pk):
+        return decision_view(
+            self,
+            request,
+            self._get(request, pk),
+            ReopenForm,
+            lambda d, user, data: services.reopen_at_buyers_request(d, mediator=user, reason=data["reason"]),
+            _("Reopen at the buyer's request"),
+            _("The Discussion is open again."),
         )
 
     def post_view(self, request, pk):
@@ -225,9 +338,46 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "category", "status", "reporter", "message"]
-    list_filter = ["status", "category"]
-    list_select_related = ["reporter", "message"]
+    """RPT-02/03: the moderation queue, with the reported message in context."""
+
+    list_display = ["created_at", "category", "status", "reporter", "reported_text", "discussion_link"]
+    list_filter = ["status", "category", "message__discussion__market"]
+    list_select_related = ["reporter", "message__discussion"]
+    change_form_template = "admin/discussions/report/change_form.html"
+
+    @admin.display(description=_("reported message"))
+    def reported_text(self, obj):
+        return obj.message.text[:120]
+
+    @admin.display(description=_("Discussion"))
+    def discussion_link(self, obj):
+        discussion = obj.message.discussion
+        return format_html(
+            '<a href="{}#m{}">{}</a>',
+            reverse("admin:discussions_discussion_change", args=[discussion.pk]),
+            obj.message_id,
+            discussion.number,
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="discussions_report_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        report = get_object_or_404(Report.objects.select_related("message__author", "message__discussion"), pk=pk)
+        return decision_view(
+            self,
+            request,
+            report,
+            ReportDecisionForm,
+            lambda r, user, data: services.decide_report(
+                r, mediator=user, decision=data["decision"], sanction=data["sanction"], reason=data["reason"]
+            ),
+            _("Decide the report"),
+            _("Report decided."),
+        )
 
 
 @admin.register(Notification)

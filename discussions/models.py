@@ -427,6 +427,7 @@ class Notification(models.Model):
         END_REQUESTED = "END_REQUESTED", _("Seller asks to mark the Discussion as resolved")
         PROPOSAL = "PROPOSAL", _("The seller proposed a solution")
         REMINDER = "REMINDER", _("Mark your Discussion")
+        WARNING = "WARNING", _("Warning from Allegro")
 
     class EmailStatus(models.TextChoices):
         PENDING = "PENDING", _("Waiting")

@@ -844,3 +844,55 @@ def reopen_at_buyers_request(discussion, *, mediator, reason, now=None):
         reopen_discussion(discussion, mediator=mediator, reason=reason, now=now)
         audit.record(mediator, "REOPEN", discussion, reason=reason, before=before, after=_snapshot(discussion), now=now)
     return discussion
+
+
+class ReportDecision:
+    DISMISS = "DISMISS"
+    HIDE = "HIDE"
+
+
+class Sanction:
+    NONE = ""
+    WARN = "WARN"
+    BLOCK = "BLOCK"
+
+
+def decide_report(report, *, mediator, decision, sanction=Sanction.NONE, reason, now=None):
+    """RPT-03: dismiss the report, or hide the message (kept, visible to mediators,
+    shown to the parties as hidden by the marketplace), optionally warning the author
+    or blocking their account (they can no longer sign in). Every other open report of
+    the same message is settled with it. Audited (MED-07)."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    if decision not in (ReportDecision.DISMISS, ReportDecision.HIDE):
+        raise DomainError(_("Choose what to do with the report."), field="decision")
+    if sanction not in (Sanction.NONE, Sanction.WARN, Sanction.BLOCK):
+        raise DomainError(_("Choose what to do with the report."), field="sanction")
+    if decision == ReportDecision.DISMISS and sanction:
+        raise DomainError(_("A dismissed report cannot carry a sanction."), field="sanction")
+    message = report.message
+    status = Report.Status.HIDDEN if decision == ReportDecision.HIDE else Report.Status.DISMISSED
+    with transaction.atomic():
+        settled = Report.objects.filter(message=message, status=Report.Status.OPEN).update(
+            status=status, decided_at=now, decided_by=mediator
+        )
+        if not settled:
+            raise ConcurrentUpdate(_("Another mediator has already decided this report."))
+        if decision == ReportDecision.HIDE:
+            Message.objects.filter(pk=message.pk, hidden_at__isnull=True).update(hidden_at=now, hidden_by=mediator)
+        author = message.author
+        if sanction == Sanction.WARN:
+            notify(author, Notification.Kind.WARNING, message.discussion, now=now)
+        elif sanction == Sanction.BLOCK and author.is_active:
+            type(author).objects.filter(pk=author.pk).update(is_active=False)
+        audit.record(
+            mediator,
+            f"REPORT_{decision}",
+            report,
+            reason=reason,
+            before={"status": Report.Status.OPEN},
+            after={"status": status, "sanction": sanction, "author": author.pk, "reports_settled": settled},
+            now=now,
+        )
+    report.refresh_from_db()
+    return report

@@ -72,6 +72,7 @@ NOTIFICATION_SUBJECTS = {
     Notification.Kind.END_REQUESTED: _("The seller asks you to mark Discussion %(number)s as resolved"),
     Notification.Kind.PROPOSAL: _("The seller proposed a solution in Discussion %(number)s"),
     Notification.Kind.REMINDER: _("Mark Discussion %(number)s — it closes as resolved on %(at)s"),
+    Notification.Kind.WARNING: _("Allegro warns you about your message in Discussion %(number)s"),
 }
 
 

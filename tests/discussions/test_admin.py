@@ -63,3 +63,38 @@ def test_med_10_mediators_cannot_change_a_discussion_by_editing_fields(client, m
     assert fresh(discussion).status == Discussion.Status.IN_PROGRESS
     assert client.post(reverse("admin:discussions_discussion_delete", args=[discussion.pk])).status_code == 403
     assert Discussion.objects.filter(pk=discussion.pk).exists()
+
+
+def test_med_04_mediator_grants_allegro_protect_from_the_admin(client, mediator, asked_for_help):
+    client.force_login(mediator)
+    url = reverse("admin:discussions_discussion_protect", args=[asked_for_help.pk])
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"amount": "100.01", "reason": "Zaginęła"})
+    assert refused.status_code == 200 and "errorlist" in refused.content.decode()
+    assert fresh(asked_for_help).is_open
+    assert client.post(url, {"amount": "50.00", "reason": "Zaginęła"}).status_code == 302
+    closed = fresh(asked_for_help)
+    assert closed.close_reason == Discussion.CloseReason.ALLEGRO_PROTECT and not closed.is_open
+
+
+def test_med_05_mediator_concludes_from_the_admin(client, mediator, asked_for_help):
+    services.join_discussion(fresh(asked_for_help), mediator=mediator, now=REPLY_DUE + 2 * HOUR)
+    client.force_login(mediator)
+    url = reverse("admin:discussions_discussion_conclude", args=[asked_for_help.pk])
+    assert client.post(url, {"outcome": "AGREEMENT", "reason": "Porozumienie"}).status_code == 302
+    assert fresh(asked_for_help).mediation_outcome == "AGREEMENT"
+
+
+def test_rpt_03_mediator_decides_a_report_from_the_admin(client, mediator, discussion, seller, buyer):
+    from discussions.models import Report
+
+    message = services.post_message(discussion, author=seller, role=Role.SELLER, text="Groźba", now=OPENED + HOUR)
+    report = services.report_message(message, reporter=buyer, category=Report.Category.THREAT, now=OPENED + HOUR)
+    client.force_login(mediator)
+    assert client.get(reverse("admin:discussions_report_change", args=[report.pk])).status_code == 200
+    url = reverse("admin:discussions_report_decide", args=[report.pk])
+    response = client.post(url, {"decision": "HIDE", "sanction": "WARN", "reason": "Groźba"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Report.Status.HIDDEN
+    assert Message.objects.get(pk=message.pk).is_hidden
