@@ -16,9 +16,21 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
+from orders.models import Order
 
 from . import services
-from .models import Discussion, MediationOutcome, Message, Notification, Proposal, Report, Role, StatusChange
+from .models import (
+    Discussion,
+    MediationOutcome,
+    Message,
+    Notification,
+    Proposal,
+    Reason,
+    Report,
+    Role,
+    Solution,
+    StatusChange,
+)
 from .texts import render_automatic
 
 
@@ -158,6 +170,19 @@ def decision_view(model_admin, request, obj, form_class, handler, title, success
     return TemplateResponse(request, "admin/discussions/decision.html", context)
 
 
+class OpenOnBehalfForm(forms.Form):
+    line = forms.TypedChoiceField(label=_("Product"), coerce=int)
+    reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)
+    expected_solution = forms.ChoiceField(
+        label=_("Expected solution"), choices=[("", "—"), *Solution.choices], required=False
+    )
+    note = forms.CharField(label=_("What the buyer reported to Allegro"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].choices = [(line.pk, str(line)) for line in order.lines.all()]
+
+
 class MediatorMessageForm(forms.Form):
     text = forms.CharField(
         label=_("Message as Allegro"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.MAX_MESSAGE_LENGTH
@@ -232,6 +257,11 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:pk>/join/", self.admin_site.admin_view(self.join_view), name="discussions_discussion_join"),
             path("<int:pk>/post/", self.admin_site.admin_view(self.post_view), name="discussions_discussion_post"),
             path(
+                "open-for-order/<int:order_pk>/",
+                self.admin_site.admin_view(self.open_for_order_view),
+                name="discussions_discussion_open_for_order",
+            ),
+            path(
                 "<int:pk>/protect/",
                 self.admin_site.admin_view(self.protect_view),
                 name="discussions_discussion_protect",
@@ -272,6 +302,37 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "title": _("Join Discussion %(number)s?") % {"number": discussion.number},
             },
         )
+
+    def open_for_order_view(self, request, order_pk):
+        """MED-03: open a Discussion on the buyer's behalf from their order."""
+        if not request.user.has_perm("discussions.mediate_discussion"):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("market", "buyer"), pk=order_pk)
+        form = OpenOnBehalfForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                data = form.cleaned_data
+                discussion = services.open_on_buyers_behalf(
+                    order,
+                    mediator=request.user,
+                    line_id=data["line"],
+                    reason=data["reason"],
+                    expected_solution=data["expected_solution"],
+                    note=data["note"],
+                )
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                self.message_user(request, _("Discussion opened on the buyer's behalf."), messages.SUCCESS)
+                return redirect("admin:discussions_discussion_change", discussion.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "object": order,
+            "form": form,
+            "title": _("Open a Discussion on the buyer's behalf"),
+            "opts": order._meta,
+        }
+        return TemplateResponse(request, "admin/discussions/decision.html", context)
 
     def protect_view(self, request, pk):
         return decision_view(

@@ -896,3 +896,28 @@ def decide_report(report, *, mediator, decision, sanction=Sanction.NONE, reason,
         )
     report.refresh_from_db()
     return report
+
+
+def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution="", note, now=None):
+    """MED-03: the buyer reported a problem to the marketplace; a mediator opens the
+    Discussion for them, marked as opened by Allegro, with the mediator already joined.
+    The 1-hour and 730-day windows of DSC-01 still bound it. Audited."""
+    now = _now(now)
+    note = _require_reason(note)
+    window = rules.opening_availability(order, now)
+    if not window.allowed:
+        raise DomainError(window.reason)
+    with transaction.atomic():
+        discussion = open_discussion(
+            order,
+            buyer=order.buyer,
+            line_id=line_id,
+            reason=reason,
+            expected_solution=expected_solution,
+            now=now,
+            opened_by_mediator=mediator,
+        )
+        for recipient in _parties(discussion):
+            notify(recipient, Notification.Kind.MEDIATOR_JOINED, discussion, now=now)
+        audit.record(mediator, "OPEN_ON_BEHALF", discussion, reason=note, after=_snapshot(discussion), now=now)
+    return discussion

@@ -98,3 +98,28 @@ def test_rpt_03_mediator_decides_a_report_from_the_admin(client, mediator, discu
     report.refresh_from_db()
     assert report.status == Report.Status.HIDDEN
     assert Message.objects.get(pk=message.pk).is_hidden
+
+
+def test_med_03_mediator_opens_a_discussion_on_the_buyers_behalf_from_the_order(client, mediator, order):
+    from orders.models import AuditRecord
+
+    client.force_login(mediator)
+    assert (
+        f"/admin/discussions/discussion/open-for-order/{order.pk}/"
+        in client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    )
+    url = reverse("admin:discussions_discussion_open_for_order", args=[order.pk])
+    refused = client.post(url, {"line": order.lines.get().pk, "reason": "NOT_RECEIVED", "note": ""})
+    assert refused.status_code == 200 and not Discussion.objects.exists()
+    response = client.post(
+        url, {"line": order.lines.get().pk, "reason": "NOT_RECEIVED", "note": "Kupujący zadzwonił na infolinię"}
+    )
+    assert response.status_code == 302
+    discussion = Discussion.objects.get()
+    assert discussion.opened_by_marketplace and discussion.mediator == mediator and discussion.mediator_active
+    assert discussion.buyer == order.buyer
+    assert Message.objects.get(discussion=discussion, author_role=Role.SYSTEM).auto_code == "OPENED_BY_ALLEGRO"
+    assert AuditRecord.objects.get(action="OPEN_ON_BEHALF").reason == "Kupujący zadzwonił na infolinię"
+    client.force_login(order.buyer)
+    body = client.get(discussion.get_absolute_url()).content.decode()
+    assert "w imieniu kupującego" in body
