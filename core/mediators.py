@@ -25,6 +25,7 @@ MEDIATOR_PERMISSIONS = [
     "discussions.view_report",
     "discussions.view_notification",
     "discussions.view_compensation",
+    "discussions.view_sellerblock",
 ]
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
-from orders.models import Order
+from orders.models import Order, SellerAccount
 
 from . import services
 from .models import (
@@ -28,6 +28,7 @@ from .models import (
     Reason,
     Report,
     Role,
+    SellerBlock,
     Solution,
     StatusChange,
 )
@@ -446,3 +447,79 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "recipient", "discussion", "email_status", "read_at"]
     list_filter = ["kind", "email_status"]
     list_select_related = ["recipient", "discussion"]
+
+
+class BlockForm(forms.Form):
+    rule = forms.CharField(label=_("Rule applied"), max_length=200)
+    statement = forms.CharField(
+        label=_("Statement of reasons shown to the seller (facts)"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    discussions = forms.ModelMultipleChoiceField(
+        label=_("Discussions to explain"),
+        queryset=Discussion.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["discussions"].queryset = Discussion.objects.filter(seller_account=account, is_open=True)
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label=_("Why the block is lifted"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(SellerBlock)
+class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """MED-09: blocks of seller accounts; created and lifted only through these screens."""
+
+    list_display = ["seller_account", "blocked_at", "blocked_by", "rule", "lifted_at"]
+    list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["seller_account__user", "blocked_by"]
+    change_form_template = "admin/discussions/sellerblock/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "block/<int:account_pk>/",
+                self.admin_site.admin_view(self.block_view),
+                name="discussions_sellerblock_block",
+            ),
+            path("<int:pk>/lift/", self.admin_site.admin_view(self.lift_view), name="discussions_sellerblock_lift"),
+            *super().get_urls(),
+        ]
+
+    def block_view(self, request, account_pk):
+        if not request.user.has_perm("discussions.mediate_discussion"):
+            raise PermissionDenied
+        account = get_object_or_404(SellerAccount, pk=account_pk)
+        form = BlockForm(request.POST or None, account=account)
+        if request.method == "POST" and form.is_valid():
+            try:
+                block = services.block_seller_account(account, mediator=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                self.message_user(request, _("The seller account is blocked."), messages.SUCCESS)
+                return redirect("admin:discussions_sellerblock_change", block.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "object": account,
+            "form": form,
+            "title": _("Block a seller account"),
+            "opts": account._meta,
+        }
+        return TemplateResponse(request, "admin/discussions/decision.html", context)
+
+    def lift_view(self, request, pk):
+        block = get_object_or_404(SellerBlock.objects.select_related("seller_account"), pk=pk)
+        return decision_view(
+            self,
+            request,
+            block,
+            LiftForm,
+            lambda b, user, data: services.lift_seller_block(b, mediator=user, reason=data["reason"]),
+            _("Lift the block"),
+            _("The block is lifted."),
+        )

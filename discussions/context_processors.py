@@ -1,8 +1,16 @@
 def notifications(request):
-    """Unread count for the header (one indexed COUNT, only for signed-in users)."""
+    """Header data for signed-in users: the unread count (one indexed COUNT) and, for a
+    blocked seller account, the block with the Discussions to explain (MED-09)."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {}
-    from .models import Notification
+    from .models import Notification, SellerBlock
 
-    return {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    context = {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    if hasattr(user, "seller_account"):
+        context["seller_block"] = (
+            SellerBlock.objects.filter(seller_account__user=user, lifted_at__isnull=True)
+            .prefetch_related("discussions")
+            .first()
+        )
+    return context

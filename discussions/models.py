@@ -491,3 +491,47 @@ class Compensation(models.Model):
 
     def __str__(self):
         return f"{self.discussion} {self.amount}"
+
+
+class SellerBlock(models.Model):
+    """MED-09: a mediator blocks a seller account until the reported problems are
+    explained. The statement of reasons (facts, rule, Discussions concerned) is shown to
+    the seller (EU DSA art. 17). Lifting keeps the row (SEC-03)."""
+
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="blocks", verbose_name=_("seller account")
+    )
+    statement = models.TextField(_("statement of reasons"))
+    rule = models.CharField(_("rule applied"), max_length=200)
+    discussions = models.ManyToManyField(Discussion, related_name="+", blank=True, verbose_name=_("Discussions"))
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("blocked by")
+    )
+    blocked_at = models.DateTimeField(_("blocked at"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("why it was lifted"), blank=True)
+
+    class Meta:
+        verbose_name = _("seller account block")
+        verbose_name_plural = _("seller account blocks")
+        ordering = ["-blocked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller_account"], condition=Q(lifted_at__isnull=True), name="seller_block_one_active"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.seller_account} ({self.blocked_at:%Y-%m-%d})"
+
+    @property
+    def is_active(self):
+        return self.lifted_at is None

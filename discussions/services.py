@@ -33,6 +33,7 @@ from .models import (
     Reason,
     Report,
     Role,
+    SellerBlock,
     Solution,
     StatusChange,
 )
@@ -921,3 +922,59 @@ def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution
             notify(recipient, Notification.Kind.MEDIATOR_JOINED, discussion, now=now)
         audit.record(mediator, "OPEN_ON_BEHALF", discussion, reason=note, after=_snapshot(discussion), now=now)
     return discussion
+
+
+# --- Seller account blocks (MED-09) ---------------------------------------------------
+
+
+def block_seller_account(account, *, mediator, statement, rule, discussions=(), now=None):
+    """MED-09: block until the reported problems are explained; the block's offers can
+    no longer be bought (ORD-03) and the seller sees the statement of reasons."""
+    now = _now(now)
+    statement = _require_reason(statement)
+    if not (rule or "").strip():
+        raise DomainError(_("Name the rule the block applies."), field="rule")
+    discussions = list(discussions)
+    if any(d.seller_account_id != account.pk for d in discussions):
+        raise DomainError(_("Choose only Discussions of this seller account."), field="discussions")
+    try:
+        with transaction.atomic():
+            block = SellerBlock.objects.create(
+                seller_account=account, statement=statement, rule=rule.strip(), blocked_by=mediator, blocked_at=now
+            )
+            block.discussions.set(discussions)
+            audit.record(
+                mediator,
+                "BLOCK_SELLER",
+                account,
+                reason=statement,
+                after={"rule": block.rule, "discussions": [d.pk for d in discussions]},
+                now=now,
+            )
+    except IntegrityError:
+        raise DomainError(_("This seller account is already blocked.")) from None
+    return block
+
+
+def lift_seller_block(block, *, mediator, reason, now=None):
+    now = _now(now)
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        if not SellerBlock.objects.filter(pk=block.pk, lifted_at__isnull=True).update(
+            lifted_at=now, lifted_by=mediator, lift_reason=reason
+        ):
+            raise ConcurrentUpdate(_("The block has already been lifted."))
+        audit.record(mediator, "LIFT_SELLER_BLOCK", block.seller_account, reason=reason, now=now)
+    block.refresh_from_db()
+    return block
+
+
+def active_block(account):
+    return SellerBlock.objects.filter(seller_account=account, lifted_at__isnull=True).first()
+
+
+def blocked_seller_refusal(*, buyer, offer, now):
+    """ORD-03 purchase check (registered in apps.py): a blocked account's offers cannot be bought."""
+    if SellerBlock.objects.filter(seller_account_id=offer.seller_account_id, lifted_at__isnull=True).exists():
+        return _("This seller cannot sell at the moment. Choose an offer of another seller.")
+    return None
