@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class BuyersConfig(AppConfig):
     name = "buyers"
     verbose_name = _("Inactive buyers")
+
+    def ready(self):
+        from orders.checks import register_purchase_check
+        from orders.signals import demo_data_seeded
+
+        from . import demo
+        from .services import restricted_refusal
+
+        register_purchase_check(restricted_refusal)  # BLK-09, ORD-03
+        demo_data_seeded.connect(demo.seed, dispatch_uid="buyers_demo_data")

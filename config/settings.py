@@ -154,6 +154,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Allegro Dyskusje <no
 # Where parcels are tracked (ORD-06): a dotted path to a TrackingProvider subclass.
 TRACKING_PROVIDER = env.str("TRACKING_PROVIDER", default="orders.tracking.SimulatedTrackingProvider")
 
+# MED-09: seller accounts with this many open UNRESOLVED Discussions are flagged in the
+# mediators' queue; blocking stays a mediator's decision.
+SELLER_UNRESOLVED_THRESHOLD = env.int("SELLER_UNRESOLVED_THRESHOLD", default=5)
+
 # Absolute address of the site, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

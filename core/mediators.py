@@ -26,6 +26,10 @@ MEDIATOR_PERMISSIONS = [
     "discussions.view_notification",
     "discussions.view_compensation",
     "discussions.view_sellerblock",
+    "discussions.view_flaggedselleraccount",
+    "buyers.view_inactivebuyer",
+    "buyers.view_evidenceimage",
+    "buyers.remove_abusive_entry",
 ]
 
 

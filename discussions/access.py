@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from orders.access import seller_account_for
 
-from .models import Attachment, Discussion, Message, Proposal
+from .models import Attachment, Discussion, Message, Proposal, SellerBlock
 
 
 def _detail_queryset():
@@ -53,3 +53,15 @@ def get_attachment_for(user, pk):
     if not allowed or (attachment.message.is_hidden and not user.is_staff):
         raise Http404
     return attachment
+
+
+def get_seller_block(user, pk):
+    """MED-09: a block of the signed-in user's own seller account (lifted ones too)."""
+    account = seller_account_for(user)
+    return get_object_or_404(
+        SellerBlock.objects.select_related("seller_account__market", "complaint_decided_by").prefetch_related(
+            "discussions"
+        ),
+        pk=pk,
+        seller_account=account,
+    )

@@ -1,12 +1,17 @@
 """Discussions in the mediators' desk. Everything is read-only; mediators act only
 through actions and buttons that call the same services as the pages."""
 
+from functools import partial
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,13 +21,13 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
-from orders.models import Order, SellerAccount
+from orders.models import Market, Order, SellerAccount
 
-from . import services
+from . import casefile, queue, services
 from .models import (
     Discussion,
+    FlaggedSellerAccount,
     MediationOutcome,
-    Message,
     Notification,
     Proposal,
     Reason,
@@ -30,46 +35,7 @@ from .models import (
     Role,
     SellerBlock,
     Solution,
-    StatusChange,
 )
-from .texts import render_automatic
-
-
-class MessageInline(ReadOnlyInline):
-    model = Message
-    fields = ["created_at", "author_role", "author", "kind", "shown_text", "attachment_links", "hidden_at"]
-    readonly_fields = fields
-    ordering = ["created_at", "pk"]
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("author", "discussion__market").prefetch_related("attachments")
-        )
-
-    @admin.display(description=_("text"))
-    def shown_text(self, obj):
-        if obj.is_automatic:
-            return render_automatic(obj.auto_code, obj.auto_params, obj.discussion.market)
-        return obj.text
-
-    @admin.display(description=_("attachments"))
-    def attachment_links(self, obj):
-        return format_html(
-            "<br>".join(
-                format_html(
-                    '<a href="{}" target="_blank" rel="noopener">{}</a>',
-                    reverse("discussions:attachment", args=[a.pk]),
-                    a.original_name,
-                )
-                for a in obj.attachments.all()
-            )
-        )
-
-
-class StatusChangeInline(ReadOnlyInline):
-    model = StatusChange
-    fields = ["at", "actor_role", "actor", "from_status", "to_status", "from_open", "to_open", "close_reason", "note"]
-    readonly_fields = fields
 
 
 class ProposalInline(ReadOnlyInline):
@@ -106,6 +72,25 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() in conditions:
             return queryset.filter(conditions[self.value()])
         return queryset
+
+
+QUEUE_PAGE_SIZE = 50
+
+
+class QueueFilterForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), required=False)
+    market = forms.ModelChoiceField(
+        label=_("Market"), queryset=Market.objects.all(), required=False, to_field_name="code", empty_label=_("All")
+    )
+    state = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *queue.State.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("All")), *queue.reason_choices()]
+
+    def clean_market(self):
+        market = self.cleaned_data["market"]
+        return market.code if market else None
 
 
 class ProtectForm(forms.Form):
@@ -148,9 +133,11 @@ class ReportDecisionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def decision_view(model_admin, request, obj, form_class, handler, title, success):
+def decision_view(
+    model_admin, request, obj, form_class, handler, title, success, permission="discussions.mediate_discussion"
+):
     """A mediator decision: a form with the reason, one service call, a message."""
-    if not request.user.has_perm("discussions.mediate_discussion"):
+    if not request.user.has_perm(permission):
         raise PermissionDenied
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -209,8 +196,53 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["market", "seller_account__user", "buyer", "mediator"]
     search_fields = ["=id", "buyer__username", "seller_account__user__username", "line__title", "=order__id"]
     date_hierarchy = "created_at"
-    inlines = [MessageInline, ProposalInline, StatusChangeInline]
+    inlines = [ProposalInline]
     actions = ["join_selected"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("order", "line"),
+                    ("buyer", "seller_account", "market", "service"),
+                    ("reason", "expected_solution", "expected_amount", "expected_percent"),
+                    ("status", "is_open", "close_reason"),
+                    ("created_at", "opened_at", "closed_at", "reopen_count", "opened_by_marketplace"),
+                ]
+            },
+        ),
+        (
+            _("Seller's reply"),
+            {
+                "fields": [
+                    ("reply_due_at", "seller_replied_at", "first_reply_seconds"),
+                    ("reply_warning_at", "deadline_warning_sent_at", "seller_overdue_at"),
+                    ("help_requested_at", "unresolved_at"),
+                ]
+            },
+        ),
+        (
+            _("Mediation"),
+            {
+                "fields": [
+                    ("mediator", "mediator_joined_at", "mediator_first_message_at"),
+                    ("mediator_reply_due_at", "seller_replied_to_mediator_at", "seller_ignored_mediator_at"),
+                    ("mediation_concluded_at", "mediation_outcome"),
+                ]
+            },
+        ),
+        (
+            _("Automatic closing"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    ("auto_resolve_at", "delivery_close_at"),
+                    ("reminder_7d_sent_at", "reminder_1d_sent_at"),
+                    ("last_message_status", "last_message_at"),
+                ],
+            },
+        ),
+    ]
     change_form_template = "admin/discussions/discussion/change_form.html"
 
     def get_queryset(self, request):
@@ -219,6 +251,35 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(waiting_from=Coalesce("help_requested_at", "unresolved_at", "seller_ignored_mediator_at"))
         )
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related(
+            "market", "buyer", "seller_account__user", "mediator", "order", "line"
+        )
+        try:
+            return queryset.get(pk=object_id)
+        except (Discussion.DoesNotExist, ValueError):
+            return None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """MED-02: the case view — one timeline and both parties' history."""
+        discussion = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if discussion is not None:
+            extra_context["timeline"] = casefile.timeline(discussion)
+            extra_context["history"] = casefile.party_history(discussion)
+            changelist = reverse("admin:discussions_discussion_changelist")
+            extra_context["buyer_history_url"] = f"{changelist}?buyer__id__exact={discussion.buyer_id}"
+            extra_context["seller_history_url"] = (
+                f"{changelist}?seller_account__id__exact={discussion.seller_account_id}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The case view links to both parties' other Discussions.
+        if lookup in {"buyer__id__exact", "seller_account__id__exact", "seller_ignored_mediator_at__isnull"}:
+            return True
+        return super().lookup_allowed(lookup, value, request)
 
     def get_ordering(self, request):
         # The queue is ordered by waiting time, longest first (MED-01).
@@ -255,6 +316,7 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path("queue/", self.admin_site.admin_view(self.queue_view), name="discussions_queue"),
             path("<int:pk>/join/", self.admin_site.admin_view(self.join_view), name="discussions_discussion_join"),
             path("<int:pk>/post/", self.admin_site.admin_view(self.post_view), name="discussions_discussion_post"),
             path(
@@ -277,6 +339,37 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def queue_view(self, request):
+        """MED-01: everything waiting for a mediator, oldest first, in one list."""
+        if not request.user.has_perm("discussions.view_discussion"):
+            raise PermissionDenied
+        form = QueueFilterForm(request.GET or None)
+        data = form.cleaned_data if form.is_valid() else {}
+        rows = queue.queue_rows(
+            reasons=[data["reason"]] if data.get("reason") else None,
+            market=data.get("market") or None,
+            state=data.get("state") or None,
+        )
+        page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        items = queue.load_items(list(page.object_list))
+        now = timezone.now()
+        for item in items:
+            item.waiting = now - item.waiting_from if item.waiting_from else None
+            item.overdue = bool(item.deadline and item.deadline < now)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Mediators' queue"),
+            "form": form,
+            "items": items,
+            "page": page,
+            "query": query.urlencode(),
+            "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,
+        }
+        return TemplateResponse(request, "admin/discussions/queue.html", context)
 
     def _get(self, request, pk):
         if not request.user.has_perm("discussions.mediate_discussion"):
@@ -470,12 +563,53 @@ class LiftForm(forms.Form):
     reason = forms.CharField(label=_("Why the block is lifted"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class OpenComplaintFilter(admin.SimpleListFilter):
+    """MED-09: complaints against blocks waiting for a decision (EU DSA art. 20)."""
+
+    title = _("complaint")
+    parameter_name = "complaint"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Waiting for a decision")), ("decided", _("Decided")), ("none", _("No complaint"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(complaint_filed_at__isnull=False, complaint_decided_at__isnull=True)
+        if self.value() == "decided":
+            return queryset.filter(complaint_decided_at__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(complaint_filed_at__isnull=True)
+        return queryset
+
+
+class ComplaintDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision on the complaint"), choices=SellerBlock.ComplaintDecision.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Reason (shown to the seller)"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, block, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The seller's own words, escaped: Django's form templates do not escape help_text.
+        self.fields["decision"].help_text = format_html(
+            "{}<br>{}", _("The seller's complaint:"), linebreaksbr(block.complaint_text, autoescape=True)
+        )
+
+
 @admin.register(SellerBlock)
 class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """MED-09: blocks of seller accounts; created and lifted only through these screens."""
 
-    list_display = ["seller_account", "blocked_at", "blocked_by", "rule", "lifted_at"]
-    list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "seller_account",
+        "blocked_at",
+        "blocked_by",
+        "rule",
+        "lifted_at",
+        "complaint_filed_at",
+        "complaint_decision",
+    ]
+    list_filter = [("lifted_at", admin.EmptyFieldListFilter), OpenComplaintFilter]
     list_select_related = ["seller_account__user", "blocked_by"]
     change_form_template = "admin/discussions/sellerblock/change_form.html"
 
@@ -487,6 +621,11 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="discussions_sellerblock_block",
             ),
             path("<int:pk>/lift/", self.admin_site.admin_view(self.lift_view), name="discussions_sellerblock_lift"),
+            path(
+                "<int:pk>/complaint/",
+                self.admin_site.admin_view(self.decide_complaint),
+                name="discussions_sellerblock_complaint",
+            ),
             *super().get_urls(),
         ]
 
@@ -523,3 +662,103 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             _("Lift the block"),
             _("The block is lifted."),
         )
+
+    def decide_complaint(self, request, pk):
+        """MED-09 / EU DSA art. 20: a mediator other than the one who blocked decides."""
+        block = get_object_or_404(SellerBlock.objects.select_related("seller_account__market"), pk=pk)
+        return decision_view(
+            self,
+            request,
+            block,
+            partial(ComplaintDecisionForm, block=block),
+            lambda b, user, data: services.decide_block_complaint(
+                b, mediator=user, decision=data["decision"], reason=data["reason"]
+            ),
+            _("Decide the complaint against the block"),
+            _("The complaint is decided."),
+        )
+
+
+class SellerFlagFilter(admin.SimpleListFilter):
+    """MED-08/09: why a seller account needs a mediator's attention."""
+
+    title = _("flag")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("flagged", _("Ignored Allegro or over the threshold")),
+            ("ignored", _("Ignored Allegro (DSC-09)")),
+            ("threshold", _("Over the unresolved threshold")),
+            ("blocked", _("Blocked")),
+        ]
+
+    def queryset(self, request, queryset):
+        threshold = settings.SELLER_UNRESOLVED_THRESHOLD
+        conditions = {
+            "ignored": Q(ignored_count__gt=0),
+            "threshold": Q(unresolved_count__gte=threshold),
+            "flagged": Q(ignored_count__gt=0) | Q(unresolved_count__gte=threshold),
+            "blocked": Q(is_blocked=True),
+        }
+        if self.value() in conditions:
+            return queryset.filter(conditions[self.value()])
+        return queryset
+
+
+@admin.register(FlaggedSellerAccount)
+class FlaggedSellerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """MED-08: sellers who ignored a mediator; MED-09: accounts over the threshold. The
+    counts are aggregates of one query; blocking happens on the block screen."""
+
+    list_display = [
+        "__str__",
+        "market",
+        "ignored_count_display",
+        "unresolved_count_display",
+        "last_ignored_display",
+        "blocked_display",
+    ]
+    list_filter = [SellerFlagFilter, "market"]
+    list_select_related = ["user", "market"]
+    search_fields = ["display_name", "user__username"]
+    change_form_template = "admin/orders/selleraccount/change_form.html"
+
+    def get_queryset(self, request):
+        ignored = Q(discussions__seller_ignored_mediator_at__isnull=False)
+        # Not super(): it orders by get_ordering() before these annotations exist.
+        return self.model._default_manager.get_queryset().annotate(
+            ignored_count=Count("discussions", filter=ignored, distinct=True),
+            last_ignored=Max("discussions__seller_ignored_mediator_at"),
+            unresolved_count=Count(
+                "discussions",
+                filter=Q(discussions__is_open=True, discussions__status=Discussion.Status.UNRESOLVED),
+                distinct=True,
+            ),
+            is_blocked=Exists(SellerBlock.objects.filter(seller_account=OuterRef("pk"), lifted_at__isnull=True)),
+        )
+
+    def get_ordering(self, request):
+        return ["-ignored_count", "-unresolved_count", "display_name"]
+
+    @admin.display(description=_("ignored Allegro"), ordering="ignored_count")
+    def ignored_count_display(self, obj):
+        if not obj.ignored_count:
+            return 0
+        url = reverse("admin:discussions_discussion_changelist")
+        query = f"seller_account__id__exact={obj.pk}&seller_ignored_mediator_at__isnull=0"
+        return format_html('<a href="{}?{}">{}</a>', url, query, obj.ignored_count)
+
+    @admin.display(description=_("open unresolved"), ordering="unresolved_count")
+    def unresolved_count_display(self, obj):
+        if obj.unresolved_count >= settings.SELLER_UNRESOLVED_THRESHOLD:
+            return format_html('<strong class="errornote-inline">{} ⚑</strong>', obj.unresolved_count)
+        return obj.unresolved_count
+
+    @admin.display(description=_("last ignored"), ordering="last_ignored")
+    def last_ignored_display(self, obj):
+        return timezone.localtime(obj.last_ignored).strftime("%d.%m.%Y %H:%M") if obj.last_ignored else "—"
+
+    @admin.display(description=_("blocked"), boolean=True, ordering="is_blocked")
+    def blocked_display(self, obj):
+        return obj.is_blocked

@@ -8,7 +8,7 @@ from orders import services as orders
 from orders.models import Order, Shipment
 
 from . import services, tasks
-from .models import Discussion, Reason, Role, Solution
+from .models import Discussion, Message, Reason, Report, Role, Solution
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
@@ -141,6 +141,50 @@ def seed(sender=None, *, users, offers, now, **kwargs):
         paid(offers["Sekator ogrodowy"], buyer2, 3 * DAY, service=Order.Service.ALLEGRO_LOKALNIE),
         1 * DAY,
         Reason.NOT_RECEIVED,
+    )
+
+    # 14. A report of a threat in a seller's message, waiting for moderation (RPT-02).
+    d = open_(
+        paid(headphones, buyer2, 6 * DAY),
+        3 * DAY,
+        Reason.PRODUCT_PROBLEM,
+        "Obudowa pękła po tygodniu.",
+        expected_solution=Solution.REPLACEMENT,
+    )
+    say(d, seller, Role.SELLER, 3 * DAY - HOUR, "Jak Pan napisze złą opinię, to pożałuje Pan tego.")
+    services.report_message(
+        Message.objects.filter(discussion=d, author=seller).latest("created_at"),
+        reporter=buyer2,
+        category=Report.Category.THREAT,
+        comment="Sprzedający mi grozi.",
+        now=now - 2 * DAY,
+    )
+
+    # 15. A seller account over the unresolved threshold (MED-09): five open UNRESOLVED.
+    remote = offers["Pilot uniwersalny"]
+    for i in range(5):
+        d = open_(paid(remote, buyer if i % 2 else buyer2, 20 * DAY), 12 * DAY - i * HOUR, Reason.NOT_RECEIVED)
+        d.refresh_from_db()
+        services.mark_unresolved(d, buyer=d.buyer, now=now - 3 * DAY + i * HOUR)
+
+    # 16. A blocked seller account (MED-09) whose seller filed a complaint (DSA art. 20):
+    # it waits for a mediator other than the one who blocked.
+    d = open_(paid(offers["Smartwatch Fit 2"], buyer, 15 * DAY), 10 * DAY, Reason.NOT_RECEIVED, "Nie dostałem zegarka.")
+    d.refresh_from_db()
+    services.mark_unresolved(d, buyer=buyer, now=now - 3 * DAY)
+    block = services.block_seller_account(
+        d.seller_account,
+        mediator=mediator,
+        rule="Regulamin Allegro, Załącznik 6 — obowiązek wyjaśnienia zgłoszonych problemów",
+        statement="Nie odpowiedział Pan na zgłoszenie kupującego ani na wiadomość Allegro w Dyskusji.",
+        discussions=[d],
+        now=now - 2 * DAY,
+    )
+    services.file_block_complaint(
+        block,
+        seller_user=users["okazje24"],
+        text="Zegarek został wysłany, numer przesyłki podałem kupującemu telefonicznie.",
+        now=now - 1 * DAY,
     )
 
     # Bring every sweep up to now, as the scheduler would have.

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import DomainErrorFormMixin, MultipleFileField
 
 from .models import Reason, Report, Solution
-from .services import MAX_ATTACHMENTS, MAX_MESSAGE_LENGTH
+from .services import MAX_ATTACHMENTS, MAX_COMPLAINT_LENGTH, MAX_MESSAGE_LENGTH
 
 FILES_HELP = _("Up to %(count)s files: JPEG, PNG, WebP or PDF, at most 10 MB each.") % {"count": MAX_ATTACHMENTS}
 
@@ -83,4 +83,19 @@ class DiscussionFilterForm(forms.Form):
     reason = forms.ChoiceField(required=False, choices=[("", _("All reasons")), *Reason.choices])
     market = forms.ChoiceField(
         required=False, choices=[("", _("All markets")), ("PL", "PL"), ("CZ", "CZ"), ("SK", "SK"), ("HU", "HU")]
+    )
+
+
+class BlockComplaintForm(DomainErrorFormMixin, forms.Form):
+    """MED-09: the seller's complaint against a block of their account."""
+
+    text = forms.CharField(
+        label=_("Why the block should be lifted"),
+        help_text=_("Describe the facts. An Allegro employee other than the one who blocked your account will decide."),
+        widget=forms.Textarea(attrs={"rows": 8, "maxlength": MAX_COMPLAINT_LENGTH}),
+        max_length=MAX_COMPLAINT_LENGTH,
+        error_messages={
+            "required": _("Write why the block should be lifted."),
+            "max_length": _("A complaint can have at most %(limit_value)s characters."),
+        },
     )

@@ -5,7 +5,9 @@ open/closed leaves a StatusChange row. Deadlines are stored when they start (TIM
 and swept through partial indexes on the open rows (JOB-03).
 """
 
+import calendar
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 from django.conf import settings
@@ -192,6 +194,22 @@ class Discussion(models.Model):
                 condition=Q(is_open=True, status="IN_PROGRESS", reminder_1d_sent_at__isnull=True),
             ),
             models.Index(fields=["delivery_close_at"], name="dsc_delivery_close_idx", condition=Q(is_open=True)),
+            # The mediators' queue (MED-01) and the threshold flag (MED-09) read only these rows.
+            models.Index(
+                fields=["help_requested_at"],
+                name="dsc_queue_help_idx",
+                condition=Q(is_open=True, help_requested_at__isnull=False),
+            ),
+            models.Index(
+                fields=["seller_account", "unresolved_at"],
+                name="dsc_queue_unresolved_idx",
+                condition=Q(is_open=True, status="UNRESOLVED"),
+            ),
+            models.Index(
+                fields=["seller_ignored_mediator_at"],
+                name="dsc_queue_ignored_idx",
+                condition=Q(is_open=True, seller_ignored_mediator_at__isnull=False),
+            ),
             models.Index(fields=["seller_account", "-created_at"], name="dsc_seller_recent_idx"),
             models.Index(fields=["seller_account", "reply_due_at"], name="dsc_seller_due_idx"),
             models.Index(fields=["buyer", "-created_at"], name="dsc_buyer_recent_idx"),
@@ -493,10 +511,28 @@ class Compensation(models.Model):
         return f"{self.discussion} {self.amount}"
 
 
+def months_later(instant, months, tz):
+    """The same local wall-clock time `months` calendar months after `instant` in `tz`, in
+    UTC. A day the target month lacks becomes its last day (31 August + 6 → 28/29 February)."""
+    local = instant.astimezone(tz)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(UTC)
+
+
 class SellerBlock(models.Model):
     """MED-09: a mediator blocks a seller account until the reported problems are
     explained. The statement of reasons (facts, rule, Discussions concerned) is shown to
-    the seller (EU DSA art. 17). Lifting keeps the row (SEC-03)."""
+    the seller (EU DSA art. 17). Lifting keeps the row (SEC-03). The seller can file one
+    complaint against the block within 6 calendar months; a mediator other than the one
+    who blocked decides it (EU DSA art. 20)."""
+
+    COMPLAINT_MONTHS = 6
+
+    class ComplaintDecision(models.TextChoices):
+        UPHELD = "UPHELD", _("Complaint upheld: block lifted")
+        REJECTED = "REJECTED", _("Complaint rejected: block stays")
 
     seller_account = models.ForeignKey(
         SellerAccount, on_delete=models.PROTECT, related_name="blocks", verbose_name=_("seller account")
@@ -518,6 +554,21 @@ class SellerBlock(models.Model):
     )
     lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lift_reason = models.TextField(_("why it was lifted"), blank=True)
+    complaint_text = models.TextField(_("complaint against the block"), blank=True)
+    complaint_filed_at = models.DateTimeField(_("complaint filed at"), null=True, blank=True)
+    complaint_decision = models.CharField(
+        _("decision on the complaint"), max_length=10, choices=ComplaintDecision.choices, blank=True
+    )
+    complaint_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("complaint decided by"),
+    )
+    complaint_decided_at = models.DateTimeField(_("complaint decided at"), null=True, blank=True)
+    complaint_decision_reason = models.TextField(_("reason for the decision on the complaint"), blank=True)
 
     class Meta:
         verbose_name = _("seller account block")
@@ -526,12 +577,57 @@ class SellerBlock(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["seller_account"], condition=Q(lifted_at__isnull=True), name="seller_block_one_active"
+            ),
+            # A decision needs a filed complaint, and carries its decision, mediator and time together.
+            models.CheckConstraint(
+                condition=Q(complaint_decided_at__isnull=True, complaint_decision="")
+                | Q(
+                    complaint_filed_at__isnull=False,
+                    complaint_decided_at__isnull=False,
+                    complaint_decided_by__isnull=False,
+                )
+                & ~Q(complaint_decision=""),
+                name="seller_block_complaint_decision",
+            ),
+        ]
+        indexes = [
+            # The mediators' queue (MED-01) reads the open complaints, oldest first.
+            models.Index(
+                fields=["complaint_filed_at"],
+                name="block_complaint_open_idx",
+                condition=Q(complaint_filed_at__isnull=False, complaint_decided_at__isnull=True),
             )
         ]
 
     def __str__(self):
         return f"{self.seller_account} ({self.blocked_at:%Y-%m-%d})"
 
+    def get_seller_url(self):
+        return reverse("discussions:seller_block_detail", args=[self.pk])
+
     @property
     def is_active(self):
         return self.lifted_at is None
+
+    @property
+    def complaint_due_at(self):
+        """The last instant to complain: the same local day and time 6 calendar months
+        after the block, in the seller account's market."""
+        return months_later(self.blocked_at, self.COMPLAINT_MONTHS, self.seller_account.market.tz)
+
+    @property
+    def has_open_complaint(self):
+        return self.complaint_filed_at is not None and self.complaint_decided_at is None
+
+    def can_file_complaint(self, now):
+        return self.is_active and self.complaint_filed_at is None and now <= self.complaint_due_at
+
+
+class FlaggedSellerAccount(SellerAccount):
+    """MED-08/09 in the admin: seller accounts seen from the mediators' side (a proxy,
+    no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("seller account to explain")
+        verbose_name_plural = _("seller accounts to explain")

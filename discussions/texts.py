@@ -46,7 +46,7 @@ AUTO = {
     "RESOLVED_BY_BUYER": _("The buyer marked the Discussion as resolved."),
     "UNRESOLVED_BY_BUYER": _("The buyer marked the Discussion as unresolved. An Allegro employee will help you agree."),
     "HELP_REQUESTED": _(
-        "The seller did not reply within 24 hours, and the buyer asked Allegro for help. "
+        "The seller did not reply within 24 business hours, and the buyer asked Allegro for help. "
         "An Allegro employee will join the Discussion."
     ),
     "SELLER_OVERDUE": _(

@@ -15,8 +15,21 @@ from core.errors import DomainError
 from orders.access import get_buyer_order, seller_account_for
 
 from . import presenters, rules, services
-from .access import get_attachment_for, get_buyer_discussion, get_message_for, get_seller_discussion
-from .forms import DiscussionFilterForm, MessageForm, OpenDiscussionForm, ProposalForm, ReportForm
+from .access import (
+    get_attachment_for,
+    get_buyer_discussion,
+    get_message_for,
+    get_seller_block,
+    get_seller_discussion,
+)
+from .forms import (
+    BlockComplaintForm,
+    DiscussionFilterForm,
+    MessageForm,
+    OpenDiscussionForm,
+    ProposalForm,
+    ReportForm,
+)
 from .models import Discussion, Notification, Role
 from .rules import Action
 
@@ -296,6 +309,43 @@ def seller_request_end(request, pk):
 def seller_report(request, pk, message_pk):
     discussion = get_seller_discussion(request.user, pk)
     return _report(request, discussion, message_pk, discussion.get_seller_url())
+
+
+def _block_page(request, block, form=None, status=200):
+    now = timezone.now()
+    return render(
+        request,
+        "discussions/seller_block.html",
+        {
+            "account_block": block,  # not "block": templates reserve it inside {% block %}
+            "market": block.seller_account.market,
+            "can_complain": block.can_file_complaint(now),
+            "form": form or BlockComplaintForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def seller_block_detail(request, pk):
+    """MED-09: the statement of reasons of a block, and the seller's complaint against it."""
+    return _block_page(request, get_seller_block(request.user, pk))
+
+
+@login_required
+@require_POST
+def seller_block_complaint(request, pk):
+    block = get_seller_block(request.user, pk)
+    form = BlockComplaintForm(request.POST)
+    if form.is_valid():
+        try:
+            services.file_block_complaint(block, seller_user=request.user, text=form.cleaned_data["text"])
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your complaint was filed. Another Allegro employee will decide it."))
+            return redirect(block.get_seller_url())
+    return _block_page(request, block, form, status=400)
 
 
 # --- Shared --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import re
 from datetime import UTC
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -84,6 +85,13 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
             field="quantity",
         )
     with transaction.atomic():
+        # One buyer's purchases and the restrictions placed on them (an inactive-buyers
+        # entry, BLK-01) are serialized on the buyer's row; the checks are repeated
+        # under that lock, so a restriction confirmed a moment ago is always seen.
+        lock_buyer(buyer)
+        refusal = purchase_refusal(buyer=buyer, offer=offer, now=now)
+        if refusal:
+            raise DomainError(refusal)
         taken = Offer.objects.filter(pk=offer.pk, is_active=True, stock__gte=quantity).update(
             stock=F("stock") - quantity
         )
@@ -97,6 +105,11 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
             service=service,
             now=now,
         )
+
+
+def lock_buyer(buyer):
+    """Serialize one buyer's purchases with restrictions placed on them (BLK-01)."""
+    get_user_model().objects.select_for_update().filter(pk=buyer.pk).exists()
 
 
 def _check_purchase_input(quantity, payment_method):

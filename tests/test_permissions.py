@@ -21,7 +21,18 @@ from django.utils import timezone
 from PIL import Image
 
 from discussions import services as discussion_services
-from discussions.models import Discussion, Message, Notification, Proposal, Reason, Report, Role, Solution, StatusChange
+from discussions.models import (
+    Discussion,
+    Message,
+    Notification,
+    Proposal,
+    Reason,
+    Report,
+    Role,
+    SellerBlock,
+    Solution,
+    StatusChange,
+)
 from orders import services
 from orders.models import Offer, Order, OrderEvent, Payment, Refund, Shipment
 
@@ -76,6 +87,21 @@ def _attachment_params(world):
     return {"pk": world.attachment.pk}
 
 
+def _seller_block_params(world):
+    """The seller account's block (MED-09), made on first use: a block changes what other
+    pages do (banner, purchases refused), so the shared world starts without one."""
+    block = SellerBlock.objects.filter(seller_account__user=world.seller).first()
+    if block is None:
+        block = discussion_services.block_seller_account(
+            world.seller.seller_account,
+            mediator=world.users["mediator"],
+            statement="Unanswered Discussions",
+            rule="Rules §5",
+            discussions=[world.discussion],
+        )
+    return {"pk": block.pk}
+
+
 NOTIFICATIONS = Kind(
     PERSONAL, owner="seller", counterparty="buyer", listed=lambda world: world.discussion.get_seller_url()
 )
@@ -96,6 +122,11 @@ URL_KINDS = {
     "discussions:open": Kind(PROTECTED, params=_order_params),
     "discussions:buyer_": Kind(
         PROTECTED, params=_buyer_discussion_params, listed=lambda world: world.discussion.get_absolute_url()
+    ),
+    # A block's statement of reasons and the complaint against it (MED-09): the blocked
+    # account only; before "discussions:seller_", which would fill in a Discussion.
+    "discussions:seller_block_": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_seller_block_params, seller_only=True
     ),
     "discussions:seller_": Kind(
         PROTECTED,
@@ -154,6 +185,7 @@ ACTIONS = {
     "discussions:seller_propose": Action({"solution": Solution.PARTIAL_REFUND, "percent": "20"}),
     "discussions:seller_request_end": Action(),
     "discussions:seller_report": Action({"category": Report.Category.THREAT}),
+    "discussions:seller_block_complaint": Action({"text": "I answered every buyer."}),
     "discussions:notifications_read": Action(),
 }
 
@@ -303,6 +335,7 @@ def _snapshot(world):
         "discussion": Discussion.objects.filter(pk=world.discussion.pk)
         .values("status", "is_open", "last_message_status", "last_message_at")
         .get(),
+        "blocks": list(SellerBlock.objects.order_by("pk").values_list("pk", "complaint_filed_at", "lifted_at")),
         "unread": {
             user.username: Notification.objects.filter(recipient=user, read_at__isnull=True).count()
             for user in world.users.values()

@@ -26,3 +26,12 @@ def discussion_window(order):
     from ..rules import opening_availability
 
     return opening_availability(order, timezone.now())
+
+
+@register.simple_tag
+def mediator_queue_summary():
+    """MED-01 on the admin index: how many cases wait, per reason (one count each)."""
+    from ..queue import queue_counts, reason_choices
+
+    counts = queue_counts()
+    return [(value, label, counts.get(value, 0)) for value, label in reason_choices()]

@@ -26,10 +26,16 @@ DEMO_USERS = [
     ("kupujacy", "Anna", "buyer"),
     ("kupujacy2", "Piotr", "buyer"),
     ("kupujici_cz", "Jana", "buyer"),
+    ("klient_grozi", "Jerzy", "buyer"),
+    ("klient_dane", "Daniel", "buyer"),
+    ("klient_regulamin", "Roman", "buyer"),
     ("sprzedawca", "Marek", "seller"),
     ("sprzedawca_cz", "Marek", "seller"),
     ("sklep_ogrod", "Ewa", "seller"),
+    ("okazje24", "Karol", "seller"),
+    ("tanie_rtv", "Rafał", "seller"),
     ("mediator", "Magda", "mediator"),
+    ("mediator2", "Tomasz", "mediator"),
     ("admin", "Admin", "superuser"),
 ]
 
@@ -38,6 +44,8 @@ DEMO_ACCOUNTS = {
     "sprzedawca": ("Elektro Marek", "PL", "Elektro Marek"),
     "sprzedawca_cz": ("Elektro Marek CZ", "CZ", "Elektro Marek"),
     "sklep_ogrod": ("Ogród i Dom", "PL", None),
+    "okazje24": ("Okazje 24", "PL", None),
+    "tanie_rtv": ("Tanie RTV", "PL", None),
 }
 
 # seller login, market, title, price, stock, format, commission rate
@@ -52,6 +60,8 @@ DEMO_OFFERS = [
     ("sprzedawca_cz", "CZ", "Nabíječka USB-C 65 W", "790.00", 40, Offer.Format.BUY_NOW, "0.0900"),
     ("sklep_ogrod", "PL", "Sekator ogrodowy", "89.00", 25, Offer.Format.BUY_NOW, "0.1100"),
     ("sklep_ogrod", "PL", "Konewka 10 l", "45.00", 50, Offer.Format.BUY_NOW, "0.1100"),
+    ("okazje24", "PL", "Smartwatch Fit 2", "259.00", 30, Offer.Format.BUY_NOW, "0.0900"),
+    ("tanie_rtv", "PL", "Pilot uniwersalny", "59.00", 80, Offer.Format.BUY_NOW, "0.1000"),
 ]
 
 

@@ -1,0 +1,136 @@
+"""The mediator's case view of one Discussion (MED-02): the conversation, the order's
+events, proposals, decisions and status changes on one timeline, and both parties'
+history side by side, so that the mediator judges impartially. A fixed number of
+queries, whatever the length of the conversation."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import OrderEvent
+
+from .models import Compensation, Discussion, Message, Proposal, Role, StatusChange
+from .texts import render_automatic
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # message, order, status, proposal, compensation
+    who: str
+    role: str
+    text: str
+    attachments: list = field(default_factory=list)
+    hidden: bool = False
+    anchor: str = ""
+    role_code: str = ""
+
+
+def _history(queryset):
+    return queryset.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(is_open=True)),
+        unresolved=Count("pk", filter=Q(status=Discussion.Status.UNRESOLVED)),
+        help=Count("pk", filter=Q(help_requested_at__isnull=False)),
+        ignored=Count("pk", filter=Q(seller_ignored_mediator_at__isnull=False)),
+    )
+
+
+def party_history(discussion):
+    """Both parties' other Discussions (MED-02): the buyer's as a buyer, the seller
+    account's as a seller."""
+    others = Discussion.objects.exclude(pk=discussion.pk)
+    return {
+        "buyer": _history(others.filter(buyer_id=discussion.buyer_id)),
+        "seller": _history(others.filter(seller_account_id=discussion.seller_account_id)),
+    }
+
+
+def _role_label(role):
+    return Role(role).label if role in Role.values else role
+
+
+def timeline(discussion):
+    market = discussion.market
+    entries = []
+    messages = (
+        Message.objects.filter(discussion=discussion)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
+    for message in messages:
+        text = (
+            render_automatic(message.auto_code, message.auto_params, market) if message.is_automatic else message.text
+        )
+        entries.append(
+            TimelineEntry(
+                at=message.created_at,
+                kind="message",
+                who=str(message.author or ""),
+                role=_role_label(message.author_role),
+                role_code=message.author_role,
+                text=text,
+                attachments=list(message.attachments.all()),
+                hidden=message.hidden_at is not None,
+                anchor=f"m{message.pk}",
+            )
+        )
+    for event in OrderEvent.objects.filter(order_id=discussion.order_id).select_related("actor"):
+        details = ", ".join(f"{key}: {value}" for key, value in sorted(event.data.items()) if value not in ("", None))
+        entries.append(
+            TimelineEntry(
+                at=event.occurred_at,
+                kind="order",
+                who=str(event.actor or ""),
+                role=str(_("Order")),
+                text=f"{event.get_kind_display()}" + (f" ({details})" if details else ""),
+            )
+        )
+    for change in StatusChange.objects.filter(discussion=discussion).select_related("actor"):
+        text = change.get_to_status_display()
+        if change.from_status and change.from_status != change.to_status:
+            text = f"{change.get_from_status_display()} → {text}"
+        text += f" · {_('open') if change.to_open else _('closed')}"
+        if change.close_reason:
+            text += f" · {change.get_close_reason_display()}"
+        if change.note:
+            text += f" — {change.note}"
+        entries.append(
+            TimelineEntry(
+                at=change.at,
+                kind="status",
+                who=str(change.actor or ""),
+                role=_role_label(change.actor_role),
+                role_code=change.actor_role,
+                text=text,
+            )
+        )
+    for proposal in Proposal.objects.filter(discussion=discussion):
+        text = proposal.get_solution_display()
+        if proposal.amount is not None:
+            text += f" {proposal.amount} {market.currency}"
+        if proposal.percent is not None:
+            text += f" ({proposal.percent}%)"
+        text += f" · {proposal.get_status_display()}"
+        entries.append(
+            TimelineEntry(
+                at=proposal.created_at, kind="proposal", who="", role=_role_label(Role.SELLER), text=str(text)
+            )
+        )
+    for compensation in Compensation.objects.filter(discussion=discussion).select_related("granted_by"):
+        entries.append(
+            TimelineEntry(
+                at=compensation.granted_at,
+                kind="compensation",
+                who=str(compensation.granted_by),
+                role=_role_label(Role.MEDIATOR),
+                role_code=Role.MEDIATOR,
+                text=f"{_('Allegro Protect')}: {compensation.amount} {market.currency} — {compensation.reason}",
+            )
+        )
+    order = {"order": 0, "status": 1, "proposal": 2, "compensation": 3, "message": 4}
+    entries.sort(key=lambda e: (e.at, order[e.kind]))
+    return entries
