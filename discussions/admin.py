@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from core.errors import DomainError
+from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
 
 from . import casefile, queue, services
@@ -94,8 +95,14 @@ class QueueFilterForm(forms.Form):
 
 
 class ProtectForm(forms.Form):
-    amount = forms.DecimalField(label=_("Compensation amount"), max_digits=12, decimal_places=2)
+    amount = forms.DecimalField(label=_("Compensation amount"), max_digits=12, decimal_places=2, localize=True)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, discussion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = _("At most the order value, %(max)s. Allegro pays it, not the seller.") % {
+            "max": money(discussion.order.total_amount, discussion.market.currency)
+        }
 
 
 class ConcludeForm(forms.Form):
@@ -134,12 +141,20 @@ class ReportDecisionForm(forms.Form):
 
 
 def decision_view(
-    model_admin, request, obj, form_class, handler, title, success, permission="discussions.mediate_discussion"
+    model_admin,
+    request,
+    obj,
+    form_class,
+    handler,
+    title,
+    success,
+    permission="discussions.mediate_discussion",
+    form_kwargs=None,
 ):
     """A mediator decision: a form with the reason, one service call, a message."""
     if not request.user.has_perm(permission):
         raise PermissionDenied
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, **(form_kwargs or {}))
     if request.method == "POST" and form.is_valid():
         try:
             handler(obj, request.user, form.cleaned_data)
@@ -244,6 +259,7 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
     ]
     change_form_template = "admin/discussions/discussion/change_form.html"
+    view_on_site = False  # the buyer's and seller's pages are theirs only (SEC-01)
 
     def get_queryset(self, request):
         return (
@@ -266,6 +282,7 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         discussion = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if discussion is not None:
+            extra_context["title"] = _("Case of Discussion %(number)s") % {"number": discussion.number}
             extra_context["timeline"] = casefile.timeline(discussion)
             extra_context["history"] = casefile.party_history(discussion)
             changelist = reverse("admin:discussions_discussion_changelist")
@@ -374,7 +391,9 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _get(self, request, pk):
         if not request.user.has_perm("discussions.mediate_discussion"):
             raise PermissionDenied
-        return get_object_or_404(Discussion.objects.select_related("market", "buyer", "seller_account__user"), pk=pk)
+        return get_object_or_404(
+            Discussion.objects.select_related("market", "buyer", "seller_account__user", "order"), pk=pk
+        )
 
     def join_view(self, request, pk):
         discussion = self._get(request, pk)
@@ -429,16 +448,18 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/discussions/decision.html", context)
 
     def protect_view(self, request, pk):
+        discussion = self._get(request, pk)
         return decision_view(
             self,
             request,
-            self._get(request, pk),
+            discussion,
             ProtectForm,
             lambda d, user, data: services.grant_allegro_protect(
                 d, mediator=user, amount=data["amount"], reason=data["reason"]
             ),
             _("Grant Allegro Protect compensation"),
             _("Compensation granted; the Discussion is resolved."),
+            form_kwargs={"discussion": discussion},
         )
 
     def conclude_view(self, request, pk):

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.ui import money
 from orders.models import OrderEvent
 
 from .models import Compensation, Discussion, Message, Proposal, Role, StatusChange
@@ -48,6 +49,21 @@ def party_history(discussion):
     }
 
 
+def _event_details(event, market):
+    """The useful part of an order event's data, in the reader's words."""
+    data = event.data or {}
+    parts = []
+    if data.get("quantity"):
+        parts.append(_("quantity: %(quantity)s") % {"quantity": data["quantity"]})
+    if data.get("amount"):
+        parts.append(money(data["amount"], market.currency))
+    if data.get("full"):
+        parts.append(str(_("full amount")))
+    if data.get("tracking"):
+        parts.append(f"{data.get('carrier', '')} {data['tracking']}".strip())
+    return ", ".join(parts)
+
+
 def _role_label(role):
     return Role(role).label if role in Role.values else role
 
@@ -79,14 +95,14 @@ def timeline(discussion):
             )
         )
     for event in OrderEvent.objects.filter(order_id=discussion.order_id).select_related("actor"):
-        details = ", ".join(f"{key}: {value}" for key, value in sorted(event.data.items()) if value not in ("", None))
+        details = _event_details(event, market)
         entries.append(
             TimelineEntry(
                 at=event.occurred_at,
                 kind="order",
                 who=str(event.actor or ""),
                 role=str(_("Order")),
-                text=f"{event.get_kind_display()}" + (f" ({details})" if details else ""),
+                text=f"{event.get_kind_display()}" + (f" — {details}" if details else ""),
             )
         )
     for change in StatusChange.objects.filter(discussion=discussion).select_related("actor"):
@@ -111,7 +127,7 @@ def timeline(discussion):
     for proposal in Proposal.objects.filter(discussion=discussion):
         text = proposal.get_solution_display()
         if proposal.amount is not None:
-            text += f" {proposal.amount} {market.currency}"
+            text += f" {money(proposal.amount, market.currency)}"
         if proposal.percent is not None:
             text += f" ({proposal.percent}%)"
         text += f" · {proposal.get_status_display()}"
@@ -128,7 +144,7 @@ def timeline(discussion):
                 who=str(compensation.granted_by),
                 role=_role_label(Role.MEDIATOR),
                 role_code=Role.MEDIATOR,
-                text=f"{_('Allegro Protect')}: {compensation.amount} {market.currency} — {compensation.reason}",
+                text=f"{_('Allegro Protect')}: {money(compensation.amount, market.currency)} — {compensation.reason}",
             )
         )
     order = {"order": 0, "status": 1, "proposal": 2, "compensation": 3, "message": 4}
