@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin
-from discussions.admin import decision_view
+from core.admin import ReadOnlyAdminMixin, decision_view
 
 from . import services
 from .models import EvidenceImage, InactiveBuyer

@@ -11,7 +11,7 @@ placed first (and then the entry is added too) or the purchase is refused.
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -36,7 +36,9 @@ WINDOW = timedelta(days=ENTRY_DAYS)
 
 
 def _now(now):
-    return now or timezone.now()
+    # In UTC: 180 days are elapsed time, and Python adds a timedelta to a zone-aware
+    # local time on the wall clock (an hour off across a clock change).
+    return (now or timezone.now()).astimezone(UTC)
 
 
 @dataclass
@@ -66,7 +68,7 @@ def recent_orders(account, buyer, now):
     )
 
 
-def linked_entry(account, buyer):
+def linked_entry(account, buyer, now=None):
     """An active entry for the buyer on another account of the same linked group."""
     if account.linked_group_id is None:
         return None
@@ -75,6 +77,8 @@ def linked_entry(account, buyer):
             seller_account__linked_group_id=account.linked_group_id,
             buyer=buyer,
             removed_at__isnull=True,
+            # Past its 180 days it no longer restricts (BLK-02), even before the sweep.
+            expires_at__gt=_now(now),
             source__isnull=True,
         )
         .exclude(seller_account=account)
@@ -95,12 +99,12 @@ def check_buyer(account, login, *, now=None):
         raise DomainError(_("There is no buyer with the login “%(login)s”.") % {"login": login}, field="login")
     if buyer.pk == account.user_id:
         raise DomainError(_("You cannot add your own account."), field="login")
-    if active_entries(account).filter(buyer=buyer).exists():
+    if active_entries(account).filter(buyer=buyer, expires_at__gt=now).exists():
         raise DomainError(
             _("%(login)s is already in your inactive buyers tab.") % {"login": buyer.username}, field="login"
         )
     orders = recent_orders(account, buyer, now)
-    linked = linked_entry(account, buyer)
+    linked = linked_entry(account, buyer, now)
     if not orders and linked is None:
         raise DomainError(
             _(
@@ -110,6 +114,7 @@ def check_buyer(account, login, *, now=None):
             )
             % {"login": buyer.username},
             field="login",
+            code="not_eligible",
         )
     return BuyerCheck(buyer=buyer, linked_entry=linked, recent_orders=orders)
 
@@ -228,10 +233,15 @@ def add_entry(
             checked_images = check_images(images)
         else:
             evidence_orders = check_orders(account, buyer, order_ids, now=now)
+    stored = []
     try:
         with transaction.atomic():
             lock_buyer(buyer)
             now = _now(now)
+            # An entry past its 180 days that the sweep has not reached yet leaves now.
+            InactiveBuyer.objects.filter(
+                seller_account=account, buyer=buyer, removed_at__isnull=True, expires_at__lte=now
+            ).update(removed_at=now, removal=InactiveBuyer.Removal.EXPIRED)
             entry = InactiveBuyer.objects.create(
                 seller_account=account,
                 buyer=buyer,
@@ -249,9 +259,17 @@ def add_entry(
                     entry=entry, original_name=checked.name[:200], content_type=checked.content_type, size=checked.size
                 )
                 image.thumbnail.save("thumb", _thumbnail(checked), save=False)
+                stored.append(image.thumbnail)
                 image.file.save("evidence", checked.content, save=False)
+                stored.append(image.file)
                 image.save()
-    except IntegrityError:
+    except BaseException as error:
+        # Nothing of a failed confirmation stays behind, files included.
+        for file in stored:
+            file.storage.delete(file.name)
+        if not isinstance(error, IntegrityError):
+            raise
+
         if token is not None:
             existing = InactiveBuyer.objects.filter(wizard_token=token, seller_account=account).first()
             if existing is not None:

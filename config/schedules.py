@@ -11,6 +11,7 @@ SCHEDULES = [
     {"name": "discussions.close_after_delivery", "func": "discussions.tasks.close_after_delivery", "minutes": 5},
     {"name": "discussions.auto_resolve", "func": "discussions.tasks.auto_resolve", "minutes": 15},
     {"name": "discussions.send_buyer_reminders", "func": "discussions.tasks.send_buyer_reminders", "minutes": 15},
+    {"name": "orders.reject_unrefunded_claims", "func": "orders.commission.reject_unrefunded", "minutes": 15},
     {"name": "buyers.expire_entries", "func": "buyers.tasks.expire_entries", "minutes": 15},
     {"name": "discussions.send_outbox", "func": "discussions.notifications.send_outbox", "minutes": 1},
 ]

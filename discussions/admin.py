@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view
 from core.errors import DomainError
 from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
@@ -138,39 +138,6 @@ class ReportDecisionForm(forms.Form):
         ],
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-def decision_view(
-    model_admin,
-    request,
-    obj,
-    form_class,
-    handler,
-    title,
-    success,
-    permission="discussions.mediate_discussion",
-    form_kwargs=None,
-):
-    """A mediator decision: a form with the reason, one service call, a message."""
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-    form = form_class(request.POST or None, **(form_kwargs or {}))
-    if request.method == "POST" and form.is_valid():
-        try:
-            handler(obj, request.user, form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            model_admin.message_user(request, success, messages.SUCCESS)
-            return redirect(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", obj.pk)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "object": obj,
-        "form": form,
-        "title": title,
-        "opts": obj._meta,
-    }
-    return TemplateResponse(request, "admin/discussions/decision.html", context)
 
 
 class OpenOnBehalfForm(forms.Form):

@@ -16,7 +16,8 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import SellerAccount
+from core.templatetags.ui import money
+from orders.models import CommissionRefund, SellerAccount
 
 from .models import Discussion, Report, SellerBlock
 
@@ -264,7 +265,45 @@ class ThresholdSource(QueueSource):
         }
 
 
-_SOURCES: list[QueueSource] = [DiscussionSource(), ReportSource(), BlockComplaintSource(), ThresholdSource()]
+class AppealSource(QueueSource):
+    """REB-07: a seller appealed a rejected commission-refund application."""
+
+    APPEAL = "appeal"
+    reasons = [(APPEAL, _("Commission refund appeal"))]
+
+    def rows(self, *, reasons, market, state):
+        if self.APPEAL not in reasons or state == State.IN_MEDIATION:
+            return None
+        queryset = CommissionRefund.objects.filter(status=CommissionRefund.Status.APPEALED)
+        if market:
+            queryset = queryset.filter(order__market_id=market)
+        return _row(
+            queryset,
+            reason=self.APPEAL,
+            waiting_from=F("appealed_at"),
+            market=F("order__market_id"),
+            state=State.WAITING,
+        )
+
+    def load(self, ids):
+        found = CommissionRefund.objects.filter(pk__in=ids).select_related("seller_account__user", "order__market")
+        return {
+            a.pk: {
+                "title": f"{a.number} · {a.seller_account}",
+                "url": reverse("admin:orders_commissionrefund_change", args=[a.pk]),
+                "detail": f"{a.get_reason_display()} · {money(a.amount, a.order.market.currency)}",
+            }
+            for a in found
+        }
+
+
+_SOURCES: list[QueueSource] = [
+    DiscussionSource(),
+    ReportSource(),
+    AppealSource(),
+    BlockComplaintSource(),
+    ThresholdSource(),
+]
 
 
 def register_queue_source(source: QueueSource):

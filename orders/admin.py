@@ -2,18 +2,24 @@
 (events, payments, refunds) are read-only inlines; the only transitions are actions that
 call the services."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view
 from core.errors import DomainError
 
-from . import services
+from . import commission, services
 from .models import (
     AuditRecord,
+    CommissionRefund,
+    CommissionRefundLine,
     LinkedAccountGroup,
     Market,
     Offer,
@@ -209,3 +215,69 @@ class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CommissionRefundLineInline(ReadOnlyInline):
+    model = CommissionRefundLine
+    fields = ["line", "quantity", "commission"]
+    readonly_fields = fields
+
+
+class AppealDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("grant", _("Grant the appeal: refund the commission")), ("reject", _("Reject the appeal"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason (shown to the seller)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(CommissionRefund)
+class CommissionRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """REB-07: applications, read-only; a mediator decides an appeal through a screen."""
+
+    list_display = ["number", "created_at", "seller_account", "order", "reason", "type", "status", "amount"]
+    list_filter = ["status", "reason", "type", "order__market"]
+    list_select_related = ["seller_account__user", "order"]
+    search_fields = ["=id", "=order__id", "seller_account__user__username"]
+    date_hierarchy = "created_at"
+    inlines = [CommissionRefundLineInline]
+    readonly_fields = ["conditions"]
+    change_form_template = "admin/orders/commissionrefund/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "conditions"]
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj):
+        return obj.number
+
+    @admin.display(description=_("unmet conditions"))
+    def conditions(self, obj):
+        texts = commission.describe_conditions(obj.unmet_conditions, obj.order)
+        return format_html_join("", "<p>{}</p>", ((t,) for t in texts)) if texts else "—"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/appeal/",
+                self.admin_site.admin_view(self.appeal_view),
+                name="orders_commissionrefund_appeal",
+            ),
+            *super().get_urls(),
+        ]
+
+    def appeal_view(self, request, pk):
+        application = get_object_or_404(CommissionRefund.objects.select_related("order__market"), pk=pk)
+        return decision_view(
+            self,
+            request,
+            application,
+            AppealDecisionForm,
+            lambda a, user, data: commission.decide_appeal(
+                a, mediator=user, grant=data["decision"] == "grant", reason=data["reason"]
+            ),
+            _("Decide the appeal"),
+            _("The appeal is decided."),
+            permission="orders.decide_appeal",
+        )

@@ -195,6 +195,9 @@ class Order(models.Model):
     payment_due_at = models.DateTimeField(_("payment due at"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # REB-08: the buyer withdrew from a paid purchase; the seller's refund then files an
+    # automatic commission-refund application.
+    cancellation_requested_at = models.DateTimeField(_("buyer withdrew at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -410,6 +413,7 @@ class OrderEvent(models.Model):
         PAID = "PAID", _("Paid online")
         TRANSFER_RECEIVED = "TRANSFER_RECEIVED", _("Bank transfer received")
         CANCELLED = "CANCELLED", _("Cancelled by the buyer")
+        CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED", _("The buyer withdrew from the purchase")
         TRACKING_ENTERED = "TRACKING_ENTERED", _("Tracking number entered")
         HANDED_OVER = "HANDED_OVER", _("Parcel handed to the carrier")
         DELIVERED = "DELIVERED", _("Parcel delivered")
@@ -503,3 +507,126 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+
+REFUND_CLAIM_DAYS = 45
+
+
+class CommissionRefund(models.Model):
+    """REB-01…08: the seller's application for a refund of the commission (rabat
+    transakcyjny) on units the buyer did not pay for or gave back. Statuses and types are
+    those of the marketplace's public API (/order/refund-claims)."""
+
+    class Reason(models.TextChoices):
+        NOT_PAID = "NOT_PAID", _("The buyer did not pay")
+        NO_CONTACT = "NO_CONTACT", _("The buyer does not respond to contact")
+        BUYER_CANCELLED = "BUYER_CANCELLED", _("The buyer withdrew from the purchase")
+
+    class Status(models.TextChoices):
+        WAITING_FOR_PAYMENT_REFUND = "WAITING_FOR_PAYMENT_REFUND", _("Waiting for the refund to the buyer")
+        GRANTED = "GRANTED", _("Granted")
+        REJECTED = "REJECTED", _("Rejected")
+        APPEALED = "APPEALED", _("Appealed")
+        REJECTED_AFTER_APPEAL = "REJECTED_AFTER_APPEAL", _("Rejected after the appeal")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    class Type(models.TextChoices):
+        MANUAL = "MANUAL", _("Filed by the seller")
+        AUTOMATIC = "AUTOMATIC", _("Filed automatically")
+
+    PENDING = (Status.WAITING_FOR_PAYMENT_REFUND, Status.APPEALED)
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="commission_refunds", verbose_name=_("order")
+    )
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="commission_refunds", verbose_name=_("seller account")
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.MANUAL)
+    status = models.CharField(_("status"), max_length=28, choices=Status.choices)
+    amount = models.DecimalField(_("commission to refund"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("filed at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+    deadline_at = models.DateTimeField(_("45 days from the purchase end at"))
+    # Unmet conditions as codes with parameters, rendered in the reader's language.
+    unmet_conditions = models.JSONField(_("unmet conditions"), default=list, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by_mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by mediator"),
+    )
+    decision_reason = models.TextField(_("mediator's reason"), blank=True)
+    appeal_text = models.TextField(_("appeal"), blank=True, max_length=5000)
+    appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("commission refund application")
+        verbose_name_plural = _("commission refund applications")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("decide_appeal", _("Can decide commission refund appeals"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="commission_refund_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(appealed_at__isnull=True) | ~Q(appeal_text=""), name="commission_refund_appeal_has_text"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["seller_account", "-created_at"], name="cref_seller_recent_idx"),
+            models.Index(fields=["order"], name="cref_order_idx"),
+            # The day-45 task reads only the waiting applications that are due.
+            models.Index(
+                fields=["deadline_at"], name="cref_waiting_due_idx", condition=Q(status="WAITING_FOR_PAYMENT_REFUND")
+            ),
+            # The mediators' queue reads the open appeals.
+            models.Index(fields=["appealed_at"], name="cref_appealed_idx", condition=Q(status="APPEALED")),
+        ]
+
+    def __str__(self):
+        return _("Commission refund %(number)s") % {"number": self.number}
+
+    @property
+    def number(self):
+        return f"R{self.pk:07d}" if self.pk else "—"
+
+    @property
+    def is_pending(self):
+        return self.status in self.PENDING
+
+    @property
+    def decided_automatically(self):
+        return self.decided_by_mediator_id is None
+
+
+class CommissionRefundLine(models.Model):
+    """REB-03/05: units of one order line claimed by an application, with their commission."""
+
+    application = models.ForeignKey(
+        CommissionRefund, on_delete=models.PROTECT, related_name="lines", verbose_name=_("application")
+    )
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="commission_claims", verbose_name=_("line")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    commission = models.DecimalField(_("commission"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("claimed line")
+        verbose_name_plural = _("claimed lines")
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="cref_line_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.line.title} × {self.quantity}"

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from core.errors import ConcurrentUpdate, DomainError
 
+from . import commission
 from .checks import registered_purchase_checks
 from .models import (
     Offer,
@@ -224,6 +225,25 @@ def cancel_order(order, *, buyer, now=None):
             Offer.objects.filter(pk=line.offer_id).update(stock=F("stock") + line.quantity)
         order.status, order.cancelled_at = Order.Status.CANCELLED, now
         _record_event(order, OrderEvent.Kind.CANCELLED, now=now, actor=buyer)
+        commission.on_unpaid_cancellation(order, now=now)  # REB-08
+    return order
+
+
+def withdraw_from_paid(order, *, buyer, now=None):
+    """The buyer withdraws from a paid purchase (odstąpienie): recorded on the order; the
+    seller's refund then files an automatic commission-refund application (REB-08)."""
+    now = _now(now)
+    if order.buyer_id != buyer.pk:
+        raise DomainError(_("Only the buyer can withdraw from the purchase."))
+    if not order.is_paid:
+        raise DomainError(_("Only a paid order can be withdrawn from here; an unpaid one can be cancelled."))
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, cancellation_requested_at__isnull=True).update(
+            cancellation_requested_at=now
+        ):
+            raise ConcurrentUpdate(_("You have already withdrawn from this purchase."))
+        order.cancellation_requested_at = now
+        _record_event(order, OrderEvent.Kind.CANCELLATION_REQUESTED, now=now, actor=buyer)
     return order
 
 
@@ -364,6 +384,7 @@ def refund_order(order, *, seller, full=False, lines=None, amount=None, now=None
             full=is_full,
             lines={str(line.pk): qty for line, qty in refund_lines},
         )
+        commission.on_refund(locked, seller=seller, refund_lines=refund_lines, is_full=is_full, now=now)
     return refund
 
 
