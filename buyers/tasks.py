@@ -35,3 +35,26 @@ def expire_entries(now=None, batch=BATCH):
         done += changed
         if len(ids) < batch or time.monotonic() - started > RUN_BUDGET_SECONDS:
             return done
+
+
+STAGED_MAX_AGE_SECONDS = 24 * 3600
+
+
+def clean_staged_pictures(now=None):
+    """Pictures uploaded in an add wizard that was never confirmed (MEDIA_ROOT/wizard/<token>/)
+    are deleted a day later; a wizard in progress keeps its files (BLK-06)."""
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    root = Path(settings.MEDIA_ROOT) / "wizard"
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for folder in root.iterdir():
+        if folder.is_dir() and now.timestamp() - folder.stat().st_mtime > STAGED_MAX_AGE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

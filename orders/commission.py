@@ -50,11 +50,17 @@ def _local(instant, order):
     return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
 
 
-def claimed_units(order):
-    """Units of each line already claimed by applications that are not cancelled."""
+# A rejected application no longer holds its units: the seller may apply again when the
+# facts change (e.g. after the payment deadline passed); appealing it needs them free.
+RELEASED = (Status.CANCELLED, Status.REJECTED, Status.REJECTED_AFTER_APPEAL)
+
+
+def claimed_units(order, *, excluding=None):
+    """Units of each line held by granted or pending applications (REB-03)."""
     rows = (
         CommissionRefundLine.objects.filter(line__order=order)
-        .exclude(application__status=Status.CANCELLED)
+        .exclude(application__status__in=RELEASED)
+        .exclude(application_id=excluding)
         .values("line_id")
         .annotate(total=Sum("quantity"))
     )
@@ -67,6 +73,22 @@ def refunded_units(order):
         return {line.pk: line.quantity for line in order.lines.all()}
     rows = RefundLine.objects.filter(refund__order=order).values("line_id").annotate(total=Sum("quantity"))
     return {row["line_id"]: row["total"] for row in rows}
+
+
+def _unused_refunded_units(order):
+    """Refunded units of each line that no granted BUYER_CANCELLED application has used
+    yet: one refunded unit earns its commission back once (REB-03/04)."""
+    units = refunded_units(order)
+    used = (
+        CommissionRefundLine.objects.filter(
+            line__order=order, application__status=Status.GRANTED, application__reason=Reason.BUYER_CANCELLED
+        )
+        .values("line_id")
+        .annotate(total=Sum("quantity"))
+    )
+    for row in used:
+        units[row["line_id"]] = units.get(row["line_id"], 0) - row["total"]
+    return units
 
 
 @dataclass
@@ -91,7 +113,7 @@ def evaluate(order, reason, claimed, now):
         if order.status == Order.Status.AWAITING_PAYMENT:
             unmet.append({"code": "NOT_CANCELLED"})
         elif order.status == Order.Status.PAID:
-            refunded = refunded_units(order)
+            refunded = _unused_refunded_units(order)
             missing = {pk: qty for pk, qty in claimed.items() if refunded.get(pk, 0) < qty}
             if missing:
                 waiting_for_refund = True
@@ -127,13 +149,22 @@ def describe_conditions(conditions, order):
     return texts
 
 
+def _whole(value):
+    """A whole number of units: 2 or "2", never 2.7 or True."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        raise ValueError(value)
+    return int(value)
+
+
 def _claimed_lines(order, quantities):
     """REB-03: {line id: units} → [(line, units)], refusing what cannot be claimed."""
     lines = {line.pk: line for line in order.lines.all()}
     chosen = []
     for raw_pk, raw_qty in quantities.items():
         try:
-            pk, qty = int(raw_pk), int(raw_qty)
+            pk, qty = int(raw_pk), _whole(raw_qty)
         except (TypeError, ValueError):
             raise DomainError(_("Enter whole numbers of units."), field="lines") from None
         if qty == 0:
@@ -230,12 +261,24 @@ def appeal(application, *, seller, text, now=None):
         )
     if application.appealed_at is not None:
         raise DomainError(_("This application has already been appealed; an appeal is possible once."))
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=application.order_id).exists()
+        held = claimed_units(application.order, excluding=application.pk)
+        for line_id, line_qty, qty in application.lines.values_list("line_id", "line__quantity", "quantity"):
+            if held.get(line_id, 0) + qty > line_qty:
+                raise DomainError(
+                    _("These units are claimed by a later application; this one cannot be appealed any more.")
+                )
+        _mark_appealed(application, text, now)
+    application.refresh_from_db()
+    return application
+
+
+def _mark_appealed(application, text, now):
     if not CommissionRefund.objects.filter(pk=application.pk, status=Status.REJECTED, appealed_at__isnull=True).update(
         status=Status.APPEALED, appeal_text=text, appealed_at=now
     ):
         raise ConcurrentUpdate(_("Only a rejected application can be appealed, once."))
-    application.refresh_from_db()
-    return application
 
 
 def decide_appeal(application, *, mediator, grant, reason, now=None):
@@ -267,21 +310,30 @@ def on_refund(order, *, seller, refund_lines, is_full, now):
     """Called by `refund_order` in its transaction: waiting applications of the order whose
     units are now refunded become GRANTED (REB-04); after the buyer withdrew from a paid
     purchase, the refunded units get an AUTOMATIC application (REB-08)."""
-    refunded = refunded_units(order)
-    for application in CommissionRefund.objects.filter(order=order, status=Status.WAITING_FOR_PAYMENT_REFUND):
+    available = _unused_refunded_units(order)
+    # Oldest first, each taking the refunded units it needs; a refund after day 45 comes
+    # too late (the sweep rejects those applications).
+    waiting = CommissionRefund.objects.filter(
+        order=order, status=Status.WAITING_FOR_PAYMENT_REFUND, deadline_at__gte=now
+    ).order_by("created_at", "pk")
+    for application in waiting:
         claimed = dict(application.lines.values_list("line_id", "quantity"))
-        if all(refunded.get(pk, 0) >= qty for pk, qty in claimed.items()):
-            CommissionRefund.objects.filter(pk=application.pk, status=Status.WAITING_FOR_PAYMENT_REFUND).update(
-                status=Status.GRANTED, unmet_conditions=[], decided_at=now
-            )
+        if all(available.get(pk, 0) >= qty for pk, qty in claimed.items()) and CommissionRefund.objects.filter(
+            pk=application.pk, status=Status.WAITING_FOR_PAYMENT_REFUND
+        ).update(status=Status.GRANTED, unmet_conditions=[], decided_at=now):
+            for pk, qty in claimed.items():
+                available[pk] -= qty
     if order.cancellation_requested_at is None:
         return
+    refunded = refunded_units(order)
     already = claimed_units(order)
     if is_full:
         wanted = {line.pk: line.quantity for line in order.lines.all()}
     else:
         wanted = {line.pk: qty for line, qty in refund_lines}
-    free = {pk: min(qty, refunded.get(pk, 0)) - already.get(pk, 0) for pk, qty in wanted.items()}
+    # This refund's units that no application claims yet (earlier refunds' units count
+    # as refunded too, so each partial refund claims its own units).
+    free = {pk: min(qty, refunded.get(pk, 0) - already.get(pk, 0)) for pk, qty in wanted.items()}
     free = {pk: qty for pk, qty in free.items() if qty > 0}
     if free:
         apply(

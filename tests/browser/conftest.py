@@ -37,6 +37,22 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Markets and the Mediators group come from post_migrate; a transactional test's
+    flush removes them and serialized_rollback does not always bring them back when
+    Playwright starts after another transactional test (seen on PostgreSQL). Put them
+    back idempotently, as `migrate` would."""
+    if "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from core.mediators import sync_mediators_group
+    from orders.markets import ensure_markets
+
+    ensure_markets()
+    sync_mediators_group()
+
+
 @pytest.fixture
 def page(chromium, live_server):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)

@@ -142,3 +142,22 @@ def test_blk_02_the_180_days_are_elapsed_time_even_across_a_clock_change(seller_
     assert entry.expires_at == datetime(2026, 8, 30, 10, 0, tzinfo=UTC)
     assert tasks.expire_entries(now=entry.expires_at - SECOND) == 0
     assert tasks.expire_entries(now=entry.expires_at) == 1
+
+
+def test_blk_06_staged_pictures_of_an_abandoned_wizard_are_deleted_after_a_day(settings, tmp_path):
+    import os
+    import time
+    from datetime import UTC, datetime
+
+    from buyers.tasks import clean_staged_pictures
+
+    settings.MEDIA_ROOT = tmp_path
+    old = tmp_path / "wizard" / "old-token"
+    fresh = tmp_path / "wizard" / "fresh-token"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "a.png").write_bytes(b"x")
+    day_ago = time.time() - 24 * 3600 - 1
+    os.utime(old, (day_ago, day_ago))
+    assert clean_staged_pictures(now=datetime.now(UTC)) == 1
+    assert not old.exists() and fresh.exists()
