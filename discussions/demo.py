@@ -2,15 +2,18 @@
 `orders.signals.demo_data_seeded`). Made through the services at past instants, so
 their deadlines, messages and history are what the product itself would have made."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+from django.db.models import F
+from django.utils import timezone
 
 from orders import services as orders
 from orders.models import Order, Shipment
 
 from . import services, tasks
-from .models import Discussion, Message, Reason, Report, Role, Solution
+from .models import Discussion, MediationOutcome, Message, Notification, Reason, Report, Role, Solution
 
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 
 
 def seed(sender=None, *, users, offers, now, **kwargs):
@@ -190,3 +193,181 @@ def seed(sender=None, *, users, offers, now, **kwargs):
     # Bring every sweep up to now, as the scheduler would have.
     tasks.mark_seller_overdue(now=now)
     tasks.send_deadline_warnings(now=now)
+
+    # 17. Twelve weeks of history for the sales-quality panel (QLT-01/02).
+    _sales_quality_history(users, offers, now)
+
+
+# Elektro Marek's last 12 weeks (QLT): (weeks before this one, weekday, local time, reason,
+# plan). Plans: ("reply", after) — the seller answers, the buyer marks it resolved two
+# days later; ("none",) — no answer, the buyer gives up and marks it resolved; ("open",) —
+# no answer, still open; ("refund", after) — a full refund closes it (DSC-20a);
+# ("reply_refund", after, refund_after); ("unresolved", after) — answered, then marked
+# unresolved and concluded by Allegro; ("unresolved_open",) — no answer, marked
+# unresolved, waiting for Allegro; ("mediator",) — no answer, the buyer asked Allegro,
+# which joined; then the seller answered and the parties agreed.
+QUALITY_HISTORY = [
+    (11, 0, "09:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(minutes=40))),
+    (11, 2, "16:00", Reason.NOT_RECEIVED, ("reply", timedelta(hours=18))),
+    (10, 1, "10:00", Reason.WITHDRAWAL_PROBLEM, ("reply", timedelta(hours=3))),
+    (10, 3, "11:00", Reason.NOT_RECEIVED, ("none",)),
+    (9, 0, "10:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(hours=52))),
+    (9, 2, "09:30", Reason.NO_PAYMENT_REFUND, ("refund", timedelta(minutes=50))),
+    (9, 4, "19:00", Reason.NOT_RECEIVED, ("reply", timedelta(hours=62))),  # Friday evening → Monday 9:00
+    (8, 1, "08:30", Reason.NOT_RECEIVED, ("reply", timedelta(minutes=25))),
+    (8, 3, "13:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(hours=5))),
+    (7, 0, "10:00", Reason.NOT_RECEIVED, ("mediator",)),
+    (7, 2, "10:00", Reason.WITHDRAWAL_PROBLEM, ("reply", timedelta(minutes=75))),
+    (6, 1, "09:00", Reason.PRODUCT_PROBLEM, ("unresolved", timedelta(hours=2, minutes=30))),
+    (6, 3, "15:00", Reason.NOT_RECEIVED, ("reply", timedelta(minutes=90))),
+    (6, 4, "10:00", Reason.NO_REFUND_AFTER_RETURN, ("reply", timedelta(hours=4))),
+    (5, 0, "11:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(hours=28))),
+    (5, 2, "10:00", Reason.NOT_RECEIVED, ("reply", timedelta(minutes=35))),
+    (4, 1, "10:00", Reason.NOT_RECEIVED, ("unresolved_open",)),
+    (4, 3, "09:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(minutes=50))),
+    (3, 0, "14:00", Reason.NOT_RECEIVED, ("reply_refund", timedelta(hours=1), timedelta(days=1))),
+    (3, 2, "10:00", Reason.WITHDRAWAL_PROBLEM, ("reply", timedelta(hours=7))),
+    (3, 4, "18:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(hours=62, minutes=30))),
+    (2, 1, "10:00", Reason.NOT_RECEIVED, ("reply", timedelta(minutes=20))),
+    (2, 2, "12:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(hours=30))),
+    (2, 3, "10:00", Reason.NO_PAYMENT_REFUND, ("refund", timedelta(hours=3))),
+    (1, 0, "09:00", Reason.PRODUCT_PROBLEM, ("reply", timedelta(minutes=45))),
+    (1, 1, "10:00", Reason.NOT_RECEIVED, ("open",)),
+    (1, 3, "16:00", Reason.WITHDRAWAL_PROBLEM, ("reply", timedelta(hours=1))),
+]
+QUALITY_PLAIN_ORDERS = 30
+QUALITY_REPLIES = [
+    "Dzień dobry, sprawdzamy to i wracamy z odpowiedzią.",
+    "Przepraszamy za kłopot. Proszę o zdjęcie produktu, wyślemy wymianę.",
+    "Paczka jest w drodze, numer przewozowy jest w zamówieniu.",
+    "Oczywiście, zwrot pieniędzy zlecimy od razu po otrzymaniu przesyłki.",
+]
+
+
+def _sales_quality_history(users, offers, now):
+    """Elektro Marek's Discussions over the last 12 weeks, with first replies in every
+    bucket of the panel, made through the services. Every step is put on one timeline and
+    run in order, with the overdue sweep run when each missed deadline passes, so the
+    history is what the product would have recorded at those instants."""
+    seller, mediator = users["sprzedawca"], users["mediator"]
+    buyers = [users["kupujacy"], users["kupujacy2"]]
+    goods = [offers["Słuchawki bezprzewodowe ANC"], offers["Ładowarka USB-C 65 W"], offers["Kabel HDMI 2.1, 2 m"]]
+    tz = seller.seller_account.market.tz
+    today = timezone.localtime(now, tz).date()
+    this_monday = today - timedelta(days=today.weekday())
+    timeline, opened_pks = [], []
+
+    def at(weeks_ago, weekday, clock):
+        day = this_monday - timedelta(weeks=weeks_ago, days=-weekday)
+        return datetime.combine(day, time.fromisoformat(clock), tzinfo=tz)
+
+    def later(instant, step):
+        if instant < now:
+            timeline.append((instant, len(timeline), step))
+
+    def fresh(pk):
+        return Discussion.objects.select_related("market", "seller_account__user", "buyer", "order").get(pk=pk)
+
+    def shipped(offer, buyer, bought, number, *, delivered):
+        order = orders.buy_offer(offer, buyer=buyer, quantity=1, payment_method=Order.PaymentMethod.ONLINE, now=bought)
+        orders.pay_order(order, buyer=buyer, now=bought + timedelta(minutes=10))
+        tracking = f"DEMO-PL-Q{number:03d}"
+        orders.enter_tracking(
+            order, seller=seller, carrier=Shipment.Carrier.INPOST, tracking_number=tracking, now=bought + DAY
+        )
+        if delivered:  # the delivery also records the hand-over (ORD-06)
+            arrived = bought + 2 * DAY
+            orders.simulate_carrier_delivery(Shipment.Carrier.INPOST, tracking, delivered_at=arrived)
+            orders.record_delivery(Shipment.objects.get(order=order), delivered_at=arrived, now=arrived)
+        else:
+            orders.mark_handed_over(order, seller=seller, now=bought + DAY + HOUR)
+        return order
+
+    for number, (weeks_ago, weekday, clock, reason, plan) in enumerate(QUALITY_HISTORY, start=1):
+        opened = at(weeks_ago, weekday, clock)
+        buyer = buyers[number % 2]
+        offer = goods[0] if reason == Reason.PRODUCT_PROBLEM else goods[number % 3]
+        order = shipped(offer, buyer, opened - 4 * DAY, number, delivered=reason != Reason.NOT_RECEIVED)
+        solution = Solution.REPLACEMENT if reason == Reason.PRODUCT_PROBLEM else ""
+        discussion = services.open_discussion(
+            order, buyer=buyer, line_id=order.lines.get().pk, reason=reason, expected_solution=solution, now=opened
+        )
+        pk, due, kind = discussion.pk, discussion.reply_due_at, plan[0]
+        opened_pks.append(pk)
+        text = QUALITY_REPLIES[number % len(QUALITY_REPLIES)]
+
+        def reply(when, pk=pk, text=text):
+            services.post_message(fresh(pk), author=seller, role=Role.SELLER, text=text, now=when)
+
+        def resolve(when, pk=pk, buyer=buyer):
+            discussion = fresh(pk)
+            if discussion.is_open and discussion.status == Discussion.Status.IN_PROGRESS:
+                services.mark_resolved(discussion, buyer=buyer, now=when)
+
+        def refund(when, order=order):
+            orders.refund_order(order, seller=seller, full=True, now=when)
+
+        if kind in ("reply", "reply_refund", "unresolved"):
+            later(opened + plan[1], reply)
+        if kind in ("none", "open", "unresolved_open", "mediator"):
+            later(due + 10 * MINUTE, lambda when: tasks.mark_seller_overdue(now=when))
+        if kind == "reply":
+            later(opened + plan[1] + 2 * DAY, resolve)
+        elif kind == "none":
+            later(opened + 4 * DAY, resolve)
+        elif kind == "refund":
+            later(opened + plan[1], refund)
+        elif kind == "reply_refund":
+            later(opened + plan[1] + plan[2], refund)
+        elif kind == "unresolved":
+            marked = opened + 14 * DAY + HOUR
+            later(marked, lambda when, pk=pk, buyer=buyer: services.mark_unresolved(fresh(pk), buyer=buyer, now=when))
+            _allegro_steps(later, fresh, pk, mediator, marked + DAY, MediationOutcome.CLAIM_NOT_UPHELD)
+        elif kind == "unresolved_open":
+            later(
+                opened + 7 * DAY + HOUR,
+                lambda when, pk=pk, buyer=buyer: services.mark_unresolved(fresh(pk), buyer=buyer, now=when),
+            )
+        elif kind == "mediator":
+            later(
+                due + 6 * HOUR, lambda when, pk=pk, buyer=buyer: services.ask_for_help(fresh(pk), buyer=buyer, now=when)
+            )
+            _allegro_steps(later, fresh, pk, mediator, due + 20 * HOUR, MediationOutcome.AGREEMENT, answer=reply)
+
+    # Orders without a Discussion, so "Discussions per 100 orders" has something to divide by.
+    for number in range(QUALITY_PLAIN_ORDERS):
+        bought = now - (3 + number * 2.9) * DAY
+        shipped(goods[1 + number % 2], buyers[number % 2], bought, 100 + number, delivered=True)
+
+    for when, _order, step in sorted(timeline, key=lambda item: item[:2]):
+        step(when)
+    tasks.mark_seller_overdue(now=now)
+    # Weeks ago the parties read these notifications and the outbox sent their e-mails;
+    # without this the seller's bell would count dozens of old ones as unread.
+    Notification.objects.filter(discussion_id__in=opened_pks, created_at__lt=now - 2 * DAY).update(
+        read_at=F("created_at") + HOUR, email_status=Notification.EmailStatus.SENT, email_sent_at=F("created_at")
+    )
+
+
+def _allegro_steps(later, fresh, pk, mediator, joined, outcome, answer=None):
+    """A mediator joins at `joined` and writes; the seller answers (when `answer`); the
+    mediator concludes two days later."""
+    later(joined, lambda when: services.join_discussion(fresh(pk), mediator=mediator, now=when))
+    later(
+        joined + 5 * MINUTE,
+        lambda when: services.post_message(
+            fresh(pk),
+            author=mediator,
+            role=Role.MEDIATOR,
+            text="Dzień dobry, jestem z Allegro. Prosimy sprzedającego o wyjaśnienie.",
+            now=when,
+        ),
+    )
+    if answer is not None:
+        later(joined + 2 * HOUR, answer)
+    later(
+        joined + 2 * DAY,
+        lambda when: services.conclude_mediation(
+            fresh(pk), mediator=mediator, outcome=outcome, reason="Strony przedstawiły wyjaśnienia.", now=when
+        ),
+    )

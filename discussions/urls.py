@@ -19,6 +19,7 @@ urlpatterns = [
     path("seller/discussions/<int:pk>/messages/<int:message_pk>/report/", views.seller_report, name="seller_report"),
     path("seller/block/<int:pk>/", views.seller_block_detail, name="seller_block_detail"),
     path("seller/block/<int:pk>/complaint/", views.seller_block_complaint, name="seller_block_complaint"),
+    path("seller/quality/", views.seller_quality, name="seller_quality"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from orders.access import get_buyer_order, seller_account_for
 
-from . import presenters, rules, services
+from . import presenters, quality, rules, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
@@ -346,6 +346,13 @@ def seller_block_complaint(request, pk):
             messages.success(request, _("Your complaint was filed. Another Allegro employee will decide it."))
             return redirect(block.get_seller_url())
     return _block_page(request, block, form, status=400)
+
+
+@login_required
+def seller_quality(request):
+    """QLT-01/02: Jakość mojej sprzedaży — the signed-in seller account's figures and charts."""
+    account = seller_account_for(request.user)
+    return render(request, "discussions/quality.html", quality.panel(account, timezone.now()))
 
 
 # --- Shared --------------------------------------------------------------------------
