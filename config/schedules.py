@@ -13,7 +13,7 @@ SCHEDULES = [
     {"name": "discussions.send_buyer_reminders", "func": "discussions.tasks.send_buyer_reminders", "minutes": 15},
     {"name": "orders.reject_unrefunded_claims", "func": "orders.commission.reject_unrefunded", "minutes": 15},
     {"name": "buyers.expire_entries", "func": "buyers.tasks.expire_entries", "minutes": 15},
-    {"name": "buyers.clean_staged_pictures", "func": "buyers.tasks.clean_staged_pictures", "minutes": 60},
+    {"name": "buyers.clean_staged_pictures", "func": "buyers.tasks.clean_staged_pictures", "minutes": 15},
     {"name": "discussions.send_outbox", "func": "discussions.notifications.send_outbox", "minutes": 1},
 ]
 

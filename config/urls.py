@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
     path("", include("discussions.urls")),
+    path("", include("buyers.urls")),
 ]

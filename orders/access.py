@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Order, SellerAccount
+from .models import CommissionRefund, Order, SellerAccount
 
 
 def seller_account_for(user):
@@ -32,3 +32,12 @@ def get_buyer_order(user, order_id):
 
 def get_seller_order(account, order_id):
     return get_object_or_404(_order_detail_queryset(), pk=order_id, seller_account=account)
+
+
+def get_seller_commission_refund(account, application_id):
+    """A commission-refund application of the seller account (REB-06/07); 404 otherwise."""
+    return get_object_or_404(
+        CommissionRefund.objects.select_related("order__market", "order__buyer").prefetch_related("lines__line"),
+        pk=application_id,
+        seller_account=account,
+    )

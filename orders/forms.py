@@ -5,10 +5,12 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from core.forms import DomainErrorFormMixin
 
-from .models import Order, Shipment
+from . import commission
+from .models import CommissionRefund, Order, Shipment
 from .services import MAX_QUANTITY_PER_PURCHASE
 
 
@@ -119,3 +121,162 @@ class SellerOrderFilterForm(forms.Form):
         ("with_discussion", _("With Discussion")),
     ]
     show = forms.ChoiceField(choices=FILTERS, required=False)
+
+
+# --- Commission refunds (REB-01…07) ---------------------------------------------------------
+
+
+class CommissionRefundForm(DomainErrorFormMixin, forms.Form):
+    """REB-01/03: the reason, and per order line a tick and the units to claim. The units a
+    line still has (bought − already claimed) bound the input; the service re-checks them
+    under a lock, since another application may take them in between."""
+
+    ACTION_RECALCULATE = "recalculate"
+
+    reason = forms.ChoiceField(
+        label=_("Why are you applying?"),
+        choices=CommissionRefund.Reason.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "The application is decided at once. It is granted when the buyer did not pay or does not respond "
+            "and the order is unpaid after its payment deadline; or, when the buyer withdrew, once the order is "
+            "cancelled or you have refunded the money for the claimed units through Allegro Finanse."
+        ),
+        error_messages={"required": _("Choose the reason for the application.")},
+    )
+
+    def __init__(self, *args, order, claimed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.lines_errors = []
+        self._lines = []
+        for line in order.lines.all():
+            already = claimed.get(line.pk, 0)
+            free = max(line.quantity - already, 0)
+            self._lines.append((line, already, free))
+            self.fields[f"claim_{line.pk}"] = forms.BooleanField(
+                label=_("Claim “%(title)s”") % {"title": line.title},
+                required=False,
+                initial=free > 0,
+                disabled=free == 0,
+            )
+            self.fields[f"units_{line.pk}"] = forms.IntegerField(
+                label=_("Units of “%(title)s”") % {"title": line.title},
+                required=False,
+                min_value=0,
+                max_value=free,
+                initial=free,
+                disabled=free == 0,
+                widget=forms.NumberInput(attrs={"min": 1 if free else 0, "max": free, "inputmode": "numeric"}),
+                error_messages={
+                    "max_value": ngettext_lazy(
+                        "At most %(limit_value)s unit can still be claimed.",
+                        "At most %(limit_value)s units can still be claimed.",
+                        free,
+                    ),
+                    "min_value": _("Enter 1 or more."),
+                    "invalid": _("Enter a whole number."),
+                },
+            )
+
+    @property
+    def has_free_units(self):
+        return any(free for _line, _already, free in self._lines)
+
+    def _raw_units(self, line, free):
+        """What the page shows for a line now: the typed units when they are a usable
+        number, else none; unticked lines count as none."""
+        if not self.is_bound:
+            return free
+        claim = self[f"claim_{line.pk}"]
+        if free == 0 or not claim.field.to_python(claim.data):
+            return 0
+        try:
+            units = int(self[f"units_{line.pk}"].data)
+        except (TypeError, ValueError):
+            return 0
+        return units if 0 <= units <= free else 0
+
+    def rows(self):
+        """Per line: the fields, what was bought and claimed, and the commission the
+        current units would bring back (REB-05)."""
+        rows = []
+        for line, already, free in self._lines:
+            units = self._raw_units(line, free)
+            bound = self[f"units_{line.pk}"]
+            if bound.errors:
+                bound.field.widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
+            rows.append(
+                {
+                    "line": line,
+                    "claim": self[f"claim_{line.pk}"],
+                    "units": self[f"units_{line.pk}"],
+                    "claimed": already,
+                    "free": free,
+                    "units_now": units,
+                    "commission": line.commission_per_unit * units,
+                }
+            )
+        return rows
+
+    def total(self):
+        """REB-05: the commission of the units shown, computed as the service will."""
+        return commission.commission_of(
+            [(line, units) for line, units in ((r["line"], r["units_now"]) for r in self.rows()) if units]
+        )
+
+    def clean(self):
+        data = super().clean()
+        quantities = {}
+        for line, _already, free in self._lines:
+            if free == 0 or not data.get(f"claim_{line.pk}"):
+                continue
+            field = f"units_{line.pk}"
+            if field in self.errors:
+                continue
+            units = data.get(field)
+            if not units:
+                self.add_error(field, _("Enter how many units to claim: from 1 to %(free)s.") % {"free": free})
+                continue
+            quantities[line.pk] = units
+        if not quantities and not any(name.startswith("units_") for name in self.errors):
+            self._add_lines_error(_("Tick at least one product and its quantity."))
+        data["quantities"] = quantities
+        return data
+
+    def _add_lines_error(self, message):
+        """An error about the products as a whole, shown above their table (and making
+        the form invalid like any other error)."""
+        self.lines_errors.append(str(message))
+        self.add_error(None, message)
+
+    def add_domain_error(self, error):
+        if error.field == "lines":
+            self._add_lines_error(error.message)
+        else:
+            super().add_domain_error(error)
+
+    def non_line_errors(self):
+        """Form-wide errors other than those shown next to the products table."""
+        return [error for error in self.non_field_errors() if error not in self.lines_errors]
+
+
+class CommissionAppealForm(DomainErrorFormMixin, forms.Form):
+    """REB-07: the justification of an appeal (formularz odwołania)."""
+
+    text = forms.CharField(
+        label=_("Justification"),
+        max_length=commission.MAX_APPEAL,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Explain why the application should be granted, e.g. what happened with the buyer."),
+        error_messages={
+            "required": _("Write why the application should be granted."),
+            "max_length": _("The appeal can have at most %(limit_value)d characters; yours has %(show_value)d."),
+        },
+    )
+
+
+class CommissionRefundFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All statuses")), *CommissionRefund.Status.choices], required=False
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("my/purchases/<int:pk>/", views.purchase_detail, name="purchase_detail"),
     path("my/purchases/<int:pk>/pay/", views.purchase_pay, name="purchase_pay"),
     path("my/purchases/<int:pk>/cancel/", views.purchase_cancel, name="purchase_cancel"),
+    path("my/purchases/<int:pk>/withdraw/", views.purchase_withdraw, name="purchase_withdraw"),
     path("seller/orders/", views.seller_order_list, name="seller_order_list"),
     path("seller/orders/<int:pk>/", views.seller_order_detail, name="seller_order_detail"),
     path("seller/orders/<int:pk>/tracking/", views.seller_order_tracking, name="seller_order_tracking"),
@@ -21,4 +22,17 @@ urlpatterns = [
         name="seller_order_transfer_received",
     ),
     path("seller/orders/<int:pk>/refund/", views.seller_order_refund, name="seller_order_refund"),
+    path("seller/orders/<int:pk>/commission-refund/", views.commission_refund_new, name="commission_refund_new"),
+    path("seller/commission-refunds/", views.commission_refund_list, name="commission_refund_list"),
+    path("seller/commission-refunds/<int:pk>/", views.commission_refund_detail, name="commission_refund_detail"),
+    path(
+        "seller/commission-refunds/<int:pk>/appeal/",
+        views.commission_refund_appeal,
+        name="commission_refund_appeal",
+    ),
+    path(
+        "seller/commission-refunds/<int:pk>/cancel/",
+        views.commission_refund_cancel,
+        name="commission_refund_cancel",
+    ),
 ]

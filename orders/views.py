@@ -8,18 +8,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.templatetags.ui import CURRENCY_SYMBOLS
 
-from . import services
-from .access import get_buyer_order, get_seller_order, seller_account_for
-from .forms import BuyForm, RefundForm, SellerOrderFilterForm, TrackingForm
-from .models import Market, Offer, Order, OrderLine
+from . import commission, services
+from .access import get_buyer_order, get_seller_commission_refund, get_seller_order, seller_account_for
+from .forms import (
+    BuyForm,
+    CommissionAppealForm,
+    CommissionRefundFilterForm,
+    CommissionRefundForm,
+    RefundForm,
+    SellerOrderFilterForm,
+    TrackingForm,
+)
+from .models import CommissionRefund, Market, Offer, Order, OrderLine
 
 PAGE_SIZE = 20
 
@@ -119,6 +129,19 @@ def purchase_cancel(request, pk):
     return _buyer_action(request, pk, services.cancel_order, _("You cancelled this purchase."))
 
 
+@login_required
+@require_POST
+def purchase_withdraw(request, pk):
+    """The buyer withdraws from a paid purchase (odstąpienie od umowy); the seller's refund
+    then files the automatic commission-refund application (REB-08)."""
+    return _buyer_action(
+        request,
+        pk,
+        services.withdraw_from_paid,
+        _("You withdrew from the purchase. The seller will refund your money through Allegro Finanse."),
+    )
+
+
 # --- Seller: Zamówienia -------------------------------------------------------------
 
 
@@ -132,6 +155,7 @@ def seller_order_list(request):
         Order.objects.filter(seller_account=account)
         .select_related("market", "buyer", "shipment")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "discussions")
+        .annotate(commission_granted=_granted_commission())
     )
     if show == "unpaid":
         orders = orders.filter(status=Order.Status.AWAITING_PAYMENT)
@@ -153,12 +177,17 @@ def seller_order_list(request):
             distinct=True,
         ),
     )
+    page = _page(request, orders)
+    page.object_list = list(page.object_list)
+    for order in page.object_list:
+        # REB-02: the *Akcje* menu shows *Zwrot prowizji* disabled, with the reason, after 45 days.
+        order.commission_refund_allowed, order.commission_refund_refusal = commission.can_apply(order, now)
     return render(
         request,
         "orders/seller_order_list.html",
         {
             "account": account,
-            "page": _page(request, orders),
+            "page": page,
             "show": show,
             "filters": SellerOrderFilterForm.FILTERS,
             "counts": counts,
@@ -168,9 +197,19 @@ def seller_order_list(request):
 
 
 def _seller_detail_context(order, **forms):
+    now = timezone.now()
+    applications = list(order.commission_refunds.order_by("-created_at", "-pk"))
+    allowed, refusal = commission.can_apply(order, now)
+    claimed = commission.claimed_units(order) if applications else {}
     context = {
         "order": order,
-        "now": timezone.now(),
+        "now": now,
+        "commission_refunds": applications,
+        "commission_granted": sum(a.amount for a in applications if a.status == CommissionRefund.Status.GRANTED),
+        "commission_refund_allowed": allowed,
+        "commission_refund_refusal": refusal,
+        "commission_units_free": sum(max(line.quantity - claimed.get(line.pk, 0), 0) for line in order.lines.all()),
+        "commission_claim_deadline": commission.claim_deadline(order),
         "tracking_form": TrackingForm(
             initial={
                 "carrier": getattr(getattr(order, "shipment", None), "carrier", ""),
@@ -259,6 +298,167 @@ def seller_order_handed_over(request, pk):
 @require_POST
 def seller_order_transfer_received(request, pk):
     return _seller_action(request, pk, services.mark_transfer_received, _("Bank transfer marked as received."))
+
+
+# --- Seller: commission refunds, *rabat transakcyjny* (REB-01…08) ---------------------------
+
+
+def _granted_commission():
+    """ORD-04: the commission granted back on each order, as a subquery of the list's one
+    query (a join would multiply with the Discussions joined by the filters)."""
+    granted = (
+        CommissionRefund.objects.filter(order=OuterRef("pk"), status=CommissionRefund.Status.GRANTED)
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Subquery(granted, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def _application_url(application):
+    return reverse("orders:commission_refund_detail", args=[application.pk])
+
+
+@login_required
+def commission_refund_new(request, pk):
+    """REB-01/03/05: the reason, the products and units, the commission that would come
+    back (recomputed on the server by *Przelicz*), then the application, evaluated at once."""
+    account = seller_account_for(request.user)
+    order = get_seller_order(account, pk)
+    now = timezone.now()
+    allowed, refusal = commission.can_apply(order, now)
+    form = CommissionRefundForm(request.POST or None, order=order, claimed=commission.claimed_units(order))
+    status = 200
+    if request.method == "POST":
+        if not allowed:
+            status = 400
+        elif request.POST.get("action") == CommissionRefundForm.ACTION_RECALCULATE:
+            # Only the figures are asked for: the reason may still be unchosen.
+            form.full_clean()
+            form.errors.pop("reason", None)
+        elif form.is_valid():
+            try:
+                application = commission.apply(
+                    order,
+                    seller=request.user,
+                    reason=form.cleaned_data["reason"],
+                    quantities=form.cleaned_data["quantities"],
+                    now=now,
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+                status = 400
+            else:
+                level = {
+                    CommissionRefund.Status.GRANTED: messages.SUCCESS,
+                    CommissionRefund.Status.REJECTED: messages.WARNING,
+                }.get(application.status, messages.INFO)
+                messages.add_message(
+                    request,
+                    level,
+                    _("Application %(number)s is filed and was evaluated at once: %(status)s.")
+                    % {"number": application.number, "status": application.get_status_display()},
+                )
+                return redirect(_application_url(application))
+        else:
+            status = 400
+    context = {
+        "order": order,
+        "form": form,
+        "allowed": allowed,
+        "refusal": refusal,
+        "claim_deadline": commission.claim_deadline(order),
+        "currency_symbol": CURRENCY_SYMBOLS.get(order.currency, order.currency),
+        "now": now,
+    }
+    return render(request, "orders/commission_refund_form.html", context, status=status)
+
+
+@login_required
+def commission_refund_list(request):
+    """REB-06: the account's applications with status, amount and dates, by status."""
+    account = seller_account_for(request.user)
+    filters = CommissionRefundFilterForm(request.GET)
+    status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
+    applications = CommissionRefund.objects.filter(seller_account=account).select_related("order__market")
+    if status:
+        applications = applications.filter(status=status)
+    counts = dict(
+        CommissionRefund.objects.filter(seller_account=account)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    tabs = [("", _("All"), sum(counts.values()))] + [
+        (value, label, counts.get(value, 0)) for value, label in CommissionRefund.Status.choices
+    ]
+    return render(
+        request,
+        "orders/commission_refund_list.html",
+        {"account": account, "page": _page(request, applications), "status": status, "tabs": tabs},
+    )
+
+
+def _application_context(application, appeal_form=None):
+    return {
+        "application": application,
+        "order": application.order,
+        "conditions": commission.describe_conditions(application.unmet_conditions, application.order),
+        "can_appeal": application.status == CommissionRefund.Status.REJECTED and application.appealed_at is None,
+        "appeal_form": appeal_form or CommissionAppealForm(),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+def commission_refund_detail(request, pk):
+    """REB-04…07: the result in plain words, cancelling a pending application, the appeal
+    form for a rejected one and the mediator's decision."""
+    account = seller_account_for(request.user)
+    application = get_seller_commission_refund(account, pk)
+    return render(request, "orders/commission_refund_detail.html", _application_context(application))
+
+
+@login_required
+@require_POST
+def commission_refund_appeal(request, pk):
+    """REB-07: one appeal with a justification; it goes to the mediators' queue."""
+    account = seller_account_for(request.user)
+    application = get_seller_commission_refund(account, pk)
+    form = CommissionAppealForm(request.POST)
+    if form.is_valid():
+        try:
+            commission.appeal(application, seller=request.user, text=form.cleaned_data["text"])
+        except DomainError as error:
+            if error.field not in form.fields:
+                # The application is no longer open to an appeal: nothing typed to keep.
+                messages.error(request, error.message)
+                return redirect(_application_url(application))
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your appeal is sent. A mediator will decide it; the decision will be here."))
+            return redirect(_application_url(application))
+    return render(request, "orders/commission_refund_detail.html", _application_context(application, form), status=400)
+
+
+@login_required
+@require_POST
+def commission_refund_cancel(request, pk):
+    """REB-06: a pending application is cancelled (confirmed on the application page)."""
+    account = seller_account_for(request.user)
+    application = get_seller_commission_refund(account, pk)
+    try:
+        commission.cancel(application, seller=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Application %(number)s is cancelled; its units can be claimed again.") % {"number": application.number},
+        )
+    return redirect(_application_url(application))
 
 
 @require_POST

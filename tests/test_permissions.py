@@ -20,6 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
+from buyers import services as buyer_services
+from buyers.models import BlockReason, InactiveBuyer
 from discussions import services as discussion_services
 from discussions.models import (
     Discussion,
@@ -33,8 +35,8 @@ from discussions.models import (
     Solution,
     StatusChange,
 )
-from orders import services
-from orders.models import Offer, Order, OrderEvent, Payment, Refund, Shipment
+from orders import commission, services
+from orders.models import CommissionRefund, Offer, Order, OrderEvent, Payment, Refund, Shipment
 
 # --- what is left out, and why -------------------------------------------------------------
 
@@ -102,6 +104,54 @@ def _seller_block_params(world):
     return {"pk": block.pk}
 
 
+def _inactive_buyer(world):
+    """The seller's tab entry for the buyer (BLK-01), with three pictures as evidence,
+    made on first use: an entry refuses the buyer's purchases (ORD-03), so the shared
+    world starts without one."""
+    entry = InactiveBuyer.objects.filter(seller_account__user=world.seller, buyer=world.buyer).first()
+    if entry is None:
+        entry = buyer_services.add_entry(
+            world.seller.seller_account,
+            seller=world.seller,
+            login=world.buyer.username,
+            reason=BlockReason.THREATS,
+            images=[_png(f"threat-{n}.png") for n in range(3)],
+        )
+    return entry
+
+
+def _inactive_buyer_params(world):
+    return {"pk": _inactive_buyer(world).pk}
+
+
+def _evidence_params(world):
+    return {"pk": _inactive_buyer(world).images.order_by("pk").first().pk}
+
+
+def _commission_refund(world):
+    """The seller's commission-refund application (REB-01) on the world's order, made on
+    first use: "the buyer did not pay" two days after the purchase is rejected (the 7 days
+    to pay are not over), so it can be appealed (REB-07)."""
+    application = CommissionRefund.objects.filter(order=world.order).first()
+    if application is None:
+        application = commission.apply(
+            world.order,
+            seller=world.seller,
+            reason=CommissionRefund.Reason.NOT_PAID,
+            quantities={world.order.lines.get().pk: 1},
+        )
+    return application
+
+
+def _commission_refund_params(world):
+    return {"pk": _commission_refund(world).pk}
+
+
+def _appeal_commission_refund(world):
+    """Appealed, the application is pending, so it can be cancelled (REB-06)."""
+    commission.appeal(_commission_refund(world), seller=world.seller, text="The buyer never paid.")
+
+
 NOTIFICATIONS = Kind(
     PERSONAL, owner="seller", counterparty="buyer", listed=lambda world: world.discussion.get_seller_url()
 )
@@ -111,6 +161,22 @@ URL_KINDS = {
     "home": Kind(PUBLIC),
     "orders:offer_": Kind(PUBLIC, params=_offer_params),
     "orders:purchase_": Kind(PROTECTED, params=_order_params, listed=lambda world: world.order.get_absolute_url()),
+    # Commission refunds (REB-01…07): the seller account's own; linked accounts do not see
+    # each other's applications. The form is per order; the rest per application.
+    "orders:commission_refund_new": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_order_params, seller_only=True
+    ),
+    "orders:commission_refund_list": Kind(
+        PROTECTED,
+        owner="seller",
+        counterparty="buyer",
+        params=_commission_refund_params,  # no URL parameter: makes the application the list shows
+        listed=lambda world: reverse("orders:commission_refund_detail", args=[_commission_refund(world).pk]),
+        seller_only=True,
+    ),
+    "orders:commission_refund_": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_commission_refund_params, seller_only=True
+    ),
     "orders:seller_order_": Kind(
         PROTECTED,
         owner="seller",
@@ -128,6 +194,9 @@ URL_KINDS = {
     "discussions:seller_block_": Kind(
         PROTECTED, owner="seller", counterparty="buyer", params=_seller_block_params, seller_only=True
     ),
+    # Jakość mojej sprzedaży (QLT-01/02): figures of the signed-in seller account only; no
+    # foreign object in the URL. Before "discussions:seller_", which would fill in a Discussion.
+    "discussions:seller_quality": Kind(PROTECTED, owner="seller", counterparty="buyer", seller_only=True),
     "discussions:seller_": Kind(
         PROTECTED,
         owner="seller",
@@ -142,6 +211,27 @@ URL_KINDS = {
     ),
     "discussions:notifications": NOTIFICATIONS,
     "discussions:notifications_read": NOTIFICATIONS,
+    # The inactive-buyers tab (BLK-01…08): the seller account's own; linked accounts do
+    # not see each other's entries. The add wizard has no foreign object in its URL.
+    "buyers:tab": Kind(
+        PROTECTED,
+        owner="seller",
+        counterparty="buyer",
+        params=_inactive_buyer_params,
+        listed=lambda world: reverse("buyers:remove", args=[_inactive_buyer(world).pk]),
+        seller_only=True,
+    ),
+    "buyers:add": Kind(PROTECTED, owner="seller", counterparty="buyer", seller_only=True),
+    "buyers:remove": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_inactive_buyer_params, seller_only=True
+    ),
+    # Evidence pictures: the entry's seller account and mediators (BLK-06, BLK-10), no one else.
+    "buyers:evidence": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_evidence_params, also_allowed=frozenset({"mediator"})
+    ),
+    "buyers:evidence_thumbnail": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_evidence_params, also_allowed=frozenset({"mediator"})
+    ),
 }
 
 
@@ -174,6 +264,9 @@ class Action:
 ACTIONS = {
     "orders:purchase_pay": Action(),
     "orders:purchase_cancel": Action(),
+    "orders:purchase_withdraw": Action(prepare=_pay),
+    "orders:commission_refund_appeal": Action({"text": "The buyer never paid."}),
+    "orders:commission_refund_cancel": Action(prepare=_appeal_commission_refund),
     "orders:seller_order_tracking": Action({"carrier": "DPD", "tracking_number": "DPD-987654321"}),
     "orders:seller_order_handed_over": Action(prepare=_set_tracking),
     "orders:seller_order_transfer_received": Action(prepare=_use_transfer),
@@ -328,14 +421,18 @@ def _snapshot(world):
     """Everything the actions in the matrix could change."""
     return {
         "order": Order.objects.filter(pk=world.order.pk)
-        .values("status", "payment_method", "paid_at", "cancelled_at")
+        .values("status", "payment_method", "paid_at", "cancelled_at", "cancellation_requested_at")
         .get(),
+        "commission_refunds": list(
+            CommissionRefund.objects.order_by("pk").values_list("pk", "status", "appeal_text", "cancelled_at")
+        ),
         "shipment": list(Shipment.objects.filter(order=world.order).values_list("tracking_number", "handed_over_at")),
         "stock": Offer.objects.values_list("stock", flat=True).get(pk=world.offer.pk),
         "discussion": Discussion.objects.filter(pk=world.discussion.pk)
         .values("status", "is_open", "last_message_status", "last_message_at")
         .get(),
         "blocks": list(SellerBlock.objects.order_by("pk").values_list("pk", "complaint_filed_at", "lifted_at")),
+        "inactive_buyers": list(InactiveBuyer.objects.order_by("pk").values_list("pk", "removed_at")),
         "unread": {
             user.username: Notification.objects.filter(recipient=user, read_at__isnull=True).count()
             for user in world.users.values()
@@ -427,6 +524,8 @@ def test_sec_01_get_answers_by_actor(client, world, route, actor):
     else:
         # A list: everyone signed in sees their own list, and only the owner the owner's object.
         assert response.status_code == 200
+        if kind.listed is None:
+            return  # a page without the owner's objects (a form to start something)
         link = f'href="{kind.listed(world)}"'.encode()
         if actor == "owner":
             assert link in content

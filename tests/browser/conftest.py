@@ -46,9 +46,18 @@ def _reference_data(request):
     if "live_server" not in request.fixturenames:
         return
     request.getfixturevalue("transactional_db")
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+
     from core.mediators import sync_mediators_group
     from orders.markets import ensure_markets
 
+    ContentType.objects.clear_cache()
+    for config in apps.get_app_configs():
+        create_contenttypes(config, verbosity=0)
+        create_permissions(config, verbosity=0)
     ensure_markets()
     sync_mediators_group()
 

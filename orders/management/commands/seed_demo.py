@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.mediators import MEDIATORS_GROUP, sync_mediators_group
-from orders import services
+from orders import demo_commission, services
 from orders.models import LinkedAccountGroup, Market, Offer, Order, SellerAccount, Shipment
 from orders.signals import demo_data_seeded
 
@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 self._orders(users, offers)
             # Other apps (Discussions, …) add theirs; each is idempotent on its own.
             demo_data_seeded.send(sender=self.__class__, users=users, offers=offers, now=timezone.now())
+            demo_commission.seed(users, timezone.now())
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for login, _name, role in DEMO_USERS:
