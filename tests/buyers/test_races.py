@@ -5,12 +5,10 @@ SQLite serialises writers (BEGIN IMMEDIATE), so this race cannot happen there; t
 rules themselves are covered on both databases by test_services.py.
 """
 
-import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from buyers import services
 from buyers.models import BlockReason, InactiveBuyer
@@ -20,46 +18,15 @@ from orders.models import Offer, Order, OrderEvent
 from orders.signals import order_event_recorded
 from tests.buyers.test_services import ADDED, BOUGHT, bought
 from tests.factories import OfferFactory, UserFactory
+from tests.races import POSTGRES_RACES, race
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="Races need PostgreSQL: SQLite serialises write transactions and ignores select_for_update.",
-    ),
-    # Markets come from a data migration; the flush after a transactional test would remove them.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = POSTGRES_RACES
 
 ROUNDS = 30
 # The seller's confirmation reads more before it takes the lock than the purchase does;
 # holding the purchase back a little in some rounds lets both orders of arrival happen.
 PURCHASE_DELAYS = (0, 0.005, 0.01, 0.02)  # seconds, one per round in turn
 RACE_AT = ADDED  # both actions at the same instant: the entry restricts a purchase at RACE_AT
-
-
-def race(*actions):
-    """Run each action in its own thread, released together by a barrier; return what
-    each returned or raised, in the order given."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread did not finish"
-    return outcomes
 
 
 def test_blk_01_ord_03_a_purchase_racing_the_entry_is_either_placed_first_or_refused(seller_account, seller):

@@ -5,68 +5,26 @@ barrier and then act at the same moment. SQLite serialises every write transacti
 these races only mean something on PostgreSQL.
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from core.errors import DomainError
 from orders import services
 from orders.models import Offer, Order, OrderEvent, Refund
 from tests.factories import OfferFactory, UserFactory
+from tests.races import POSTGRES_RACES, race, split
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 ROUNDS = 5
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="Races need PostgreSQL: SQLite serialises write transactions and ignores select_for_update.",
-    ),
-    # Markets come from a data migration; the flush after a transactional test would remove them.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = POSTGRES_RACES
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def race(*actions):
-    """Run each action in its own thread, released together; return what each returned
-    or raised, in the order given."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread did not finish"
-    return outcomes
-
-
-def split(outcomes, kind):
-    won = [o for o in outcomes if isinstance(o, kind)]
-    refused = [o for o in outcomes if isinstance(o, DomainError)]
-    unexpected = [o for o in outcomes if not isinstance(o, kind | DomainError)]
-    assert not unexpected, unexpected
-    return won, refused
 
 
 def test_ord_03_two_buyers_racing_for_the_last_unit_only_one_gets_it(seller_account):
