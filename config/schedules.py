@@ -14,6 +14,7 @@ SCHEDULES = [
     {"name": "orders.reject_unrefunded_claims", "func": "orders.commission.reject_unrefunded", "minutes": 15},
     {"name": "buyers.expire_entries", "func": "buyers.tasks.expire_entries", "minutes": 15},
     {"name": "buyers.clean_staged_pictures", "func": "buyers.tasks.clean_staged_pictures", "minutes": 15},
+    {"name": "api.clean_unused_declarations", "func": "api.tasks.clean_unused_declarations", "minutes": 15},
     {"name": "discussions.send_outbox", "func": "discussions.notifications.send_outbox", "minutes": 1},
 ]
 

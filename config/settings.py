@@ -38,9 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
     "orders",
     "discussions",
     "buyers",
+    "api",
     # Last: its post_migrate handlers run after every other app's permissions exist.
     "core",
 ]
@@ -48,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.middleware.TraceIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,6 +164,73 @@ TRACKING_PROVIDER = env.str("TRACKING_PROVIDER", default="orders.tracking.Simula
 # mediators' queue; blocking stays a mediator's decision.
 SELLER_UNRESOLVED_THRESHOLD = env.int("SELLER_UNRESOLVED_THRESHOLD", default=5)
 
+# --- Seller API (API-01): the marketplace's public REST API shape ------------------
+# Served under this path, so a client generated from the marketplace's OpenAPI document
+# works with its server URL set to <host>/<API_BASE_PATH>.
+API_BASE_PATH = env.str("API_BASE_PATH", default="api").strip("/")
+# Requests per access token (DRF rate syntax: "<n>/<second|minute|hour|day>").
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="9000/minute")
+# Attachments uploaded through the API (declared, then PUT to the one-time URL).
+API_ATTACHMENT_MAX_BYTES = env.int("API_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+API_SCOPES = {
+    "allegro:api:disputes": _("Read and answer your Discussions"),
+    "allegro:api:orders:read": _("Read your commission refund applications"),
+    "allegro:api:orders:write": _("File and cancel commission refund applications"),
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": API_SCOPES,
+    "DEFAULT_SCOPES": list(API_SCOPES),
+    "PKCE_REQUIRED": True,
+    # The OAuth 2.0 Security BCP (RFC 9700) throughout: no implicit or password grants,
+    # only S256 code challenges, tokens only in the Authorization header, `iss` in the
+    # authorization response, tokens stored hashed, and a reused refresh token revokes
+    # its whole family. Insecure redirect settings fail `check --deploy` in production.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # As the marketplace: 12-hour access tokens, refresh tokens valid for 3 months and
+    # replaced at each use.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_ACCESS_TOKEN_SECONDS", default=12 * 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 300,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+    "REQUEST_APPROVAL_PROMPT": "force",
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.policy.SellerTokenHasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.policy.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": API_RATE_LIMIT},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.policy.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Allegro Dyskusje — seller API",
+    "DESCRIPTION": (
+        "Post-purchase issues (Discussions) and commission refund claims, in the shape of the "
+        "marketplace's public REST API (/sale/issues, /order/refund-claims)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": rf"/{API_BASE_PATH}",
+    "SCHEMA_PATH_PREFIX_TRIM": True,
+    "SERVERS": [{"url": f"/{API_BASE_PATH}"}],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 # Absolute address of the site, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -184,6 +257,16 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 2
+
+# Rate limits are counted in this cache: Redis when REDIS_URL is set (shared by every
+# web worker), else each process's memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

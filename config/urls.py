@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -20,4 +21,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("discussions.urls")),
     path("", include("buyers.urls")),
+    path("auth/oauth/", include("api.oauth_urls")),
+    path(f"{settings.API_BASE_PATH}/", include("api.urls")),
+    path("", include("api.pages_urls")),
 ]

@@ -142,6 +142,8 @@ class Discussion(models.Model):
         _("last message"), max_length=32, choices=LastMessageStatus.choices, default=LastMessageStatus.NEW
     )
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("Discussion")
@@ -211,6 +213,8 @@ class Discussion(models.Model):
                 condition=Q(is_open=True, seller_ignored_mediator_at__isnull=False),
             ),
             models.Index(fields=["seller_account", "-created_at"], name="dsc_seller_recent_idx"),
+            # The seller API lists a seller's Discussions by their latest opening.
+            models.Index(fields=["seller_account", "-opened_at", "-id"], name="dsc_seller_opened_idx"),
             models.Index(fields=["seller_account", "reply_due_at"], name="dsc_seller_due_idx"),
             models.Index(fields=["buyer", "-created_at"], name="dsc_buyer_recent_idx"),
             models.Index(fields=["order"], name="dsc_order_idx"),
@@ -281,6 +285,8 @@ class Message(models.Model):
         related_name="+",
         verbose_name=_("hidden by"),
     )
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -308,6 +314,8 @@ class Attachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("attachment")

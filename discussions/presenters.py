@@ -3,6 +3,9 @@ explains itself (DSC-06), the business-time countdown, and the actions of the st
 machine with their labels (DSC-22)."""
 
 from dataclasses import dataclass
+from datetime import datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -61,11 +64,28 @@ class Deadline:
     started_at: object
 
 
-def explain_deadline(start, due, market, now):
-    """DSC-06: '24 h roboczych; pominięto: sobota, niedziela, 11 listopada — …'."""
-    if due is None:
-        return None
-    skipped = skipped_days(start, due, market.holiday_country, market.time_zone, get_language())
+def deadline_explanation(start, due, market):
+    """DSC-06: '24 h roboczych; pominięto: sobota, niedziela, 11 listopada — …', in the
+    active language. It depends only on the local days from start to due (and on whether
+    the due instant is a local midnight), so it is computed once per such key."""
+    tz = market.tz
+    local_due = due.astimezone(tz)
+    return _explanation(
+        start.astimezone(tz).date(),
+        local_due.date(),
+        local_due.time() == datetime.min.time(),
+        market.holiday_country,
+        market.time_zone,
+        get_language(),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _explanation(first_day, last_day, due_at_midnight, country, time_zone, language):
+    tz = ZoneInfo(time_zone)
+    start = datetime.combine(first_day, datetime.min.time(), tz)
+    due = datetime.combine(last_day, datetime.min.time() if due_at_midnight else time(12), tz)
+    skipped = skipped_days(start, due, country, time_zone, language)
     parts = []
     for day in skipped:
         if day.holiday:
@@ -75,6 +95,14 @@ def explain_deadline(start, due, market, now):
     explanation = _("24 business hours")
     if parts:
         explanation = _("%(allowance)s; skipped: %(days)s") % {"allowance": explanation, "days": ", ".join(parts)}
+    return explanation
+
+
+def explain_deadline(start, due, market, now):
+    """DSC-06: the deadline with its explanation and the business time left."""
+    if due is None:
+        return None
+    explanation = deadline_explanation(start, due, market)
     remaining = business_time_between(now, due, market.holiday_country, market.time_zone)
     return Deadline(
         due_at=due,

@@ -5,6 +5,7 @@ RefundLine); the few denormalised fields on Order (status, paid_at, cancelled_at
 written by the services in the same transaction as the event that sets them.
 """
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -198,6 +199,8 @@ class Order(models.Model):
     # REB-08: the buyer withdrew from a paid purchase; the seller's refund then files an
     # automatic commission-refund application.
     cancellation_requested_at = models.DateTimeField(_("buyer withdrew at"), null=True, blank=True)
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("order")
@@ -277,6 +280,8 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     commission_per_unit = models.DecimalField(_("commission per unit"), max_digits=12, decimal_places=2)
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("order line")
@@ -621,6 +626,8 @@ class CommissionRefundLine(models.Model):
     )
     quantity = models.PositiveIntegerField(_("quantity"))
     commission = models.DecimalField(_("commission"), max_digits=12, decimal_places=2)
+    # The identifier the seller API shows (the marketplace's API uses UUIDs).
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("claimed line")

@@ -1,0 +1,85 @@
+"""What every endpoint of the seller API shares (API-01).
+
+- Media types as the marketplace's public API: `application/vnd.allegro.beta.v1+json`
+  for post-purchase issues, `application/vnd.allegro.public.v1+json` for refund claims;
+  any other `Accept` gets 406.
+- OAuth2 bearer tokens (django-oauth-toolkit); each endpoint names its scope. A token
+  belongs to one seller account (its user is the account's sign-in) and sees only it.
+- `Accept-Language` picks the language of texts and of `userMessage` in errors.
+- Errors in the public API's shape: `{"errors": [{code, message, details, path,
+  userMessage}]}`.
+- Rate limit per access token (429 with `Retry-After`).
+"""
+
+from django.utils import translation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from .policy import (  # noqa: F401 (re-exported for the endpoint modules)
+    ApiError,
+    api_time,
+    error_body,
+    from_domain_error,
+    int_param,
+    requested_language,
+    seller_account_of,
+    uuid_param,
+)
+
+BETA = "application/vnd.allegro.beta.v1+json"
+PUBLIC = "application/vnd.allegro.public.v1+json"
+
+SCOPE_DISPUTES = "allegro:api:disputes"
+SCOPE_ORDERS_READ = "allegro:api:orders:read"
+SCOPE_ORDERS_WRITE = "allegro:api:orders:write"
+
+
+class BetaRenderer(JSONRenderer):
+    media_type = BETA
+    format = "beta"
+
+
+class PublicRenderer(JSONRenderer):
+    media_type = PUBLIC
+    format = "public"
+
+
+class BetaParser(JSONParser):
+    media_type = BETA
+
+
+class PublicParser(JSONParser):
+    media_type = PUBLIC
+
+
+# --- Views --------------------------------------------------------------------------
+
+
+class ApiView(APIView):
+    """Base of every endpoint: `required_scopes` names the scope; subclasses choose the
+    media type with `renderer_classes`/`parser_classes` (BETA or PUBLIC)."""
+
+    required_scopes = ()
+
+    def initial(self, request, *args, **kwargs):
+        translation.activate(requested_language(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        super().initial(request, *args, **kwargs)
+        self.seller_account = seller_account_of(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Language"] = translation.get_language()
+        return response
+
+
+class IssuesView(ApiView):
+    renderer_classes = [BetaRenderer]
+    parser_classes = [BetaParser, JSONParser]
+    required_scopes = [SCOPE_DISPUTES]
+
+
+class RefundClaimsView(ApiView):
+    renderer_classes = [PublicRenderer]
+    parser_classes = [PublicParser, JSONParser]

@@ -1,0 +1,243 @@
+"""Errors, language, access and rate limits of the seller API (API-01). Kept apart from
+`api.base` because DRF imports these classes from its settings while it is loading
+`rest_framework.views`."""
+
+import time
+import uuid
+from datetime import UTC
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from django.utils.translation import gettext as _
+from oauth2_provider.contrib.rest_framework import TokenHasScope
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from core.errors import DomainError
+
+# --- Errors -------------------------------------------------------------------------
+
+
+class ApiError(exceptions.APIException):
+    """An error with the public API's fields. `user_message` is shown to people."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, user_message, *, code="VALIDATION_ERROR", status_code=None, path=None, details=None):
+        super().__init__(detail=str(user_message), code=code)
+        if status_code:
+            self.status_code = status_code
+        self.code_name = code
+        self.user_message = str(user_message)
+        self.path = path
+        self.details = details
+
+
+def error_body(code, message, *, user_message=None, path=None, details=None):
+    return {
+        "code": code,
+        "message": str(message),
+        "details": details,
+        "path": path,
+        "userMessage": str(user_message if user_message is not None else message),
+    }
+
+
+def from_domain_error(error, *, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, path=None):
+    """A service's DomainError as an ApiError (its message is already translated)."""
+    code = (error.code or "UNPROCESSABLE_ENTITY").upper()
+    return ApiError(error.message, code=code, status_code=status_code, path=path or error.field)
+
+
+_CODES = {
+    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
+    exceptions.AuthenticationFailed: "INVALID_TOKEN",
+    exceptions.PermissionDenied: "ACCESS_DENIED",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.ParseError: "MALFORMED_REQUEST",
+    exceptions.Throttled: "TOO_MANY_REQUESTS",
+}
+
+
+def _user_message(exc):
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return _("Sign in again: the access token is missing, expired or revoked.")
+    if isinstance(exc, exceptions.PermissionDenied):
+        return _("This application was not authorized for this operation (missing scope).")
+    if isinstance(exc, exceptions.NotFound):
+        return _("Not found, or it does not belong to this seller account.")
+    if isinstance(exc, exceptions.NotAcceptable):
+        return _("Ask for the media type this resource is served in (see the Accept header in the documentation).")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return _("This content type is not accepted here.")
+    if isinstance(exc, exceptions.Throttled):
+        return _("Too many requests with this access token; try again in %(seconds)s s.") % {
+            "seconds": int(exc.wait or 1)
+        }
+    if isinstance(exc, exceptions.ParseError):
+        return _("The request body is not valid JSON.")
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return _("This method is not allowed here.")
+    return str(exc.detail)
+
+
+def _validation_errors(detail, prefix=""):
+    """DRF's nested ValidationError detail → flat errors with dotted paths."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else str(key)
+            yield from _validation_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                yield from _validation_errors(value, f"{prefix}[{index}]")
+            else:
+                yield from _validation_errors(value, prefix)
+    else:
+        code = getattr(detail, "code", "invalid") or "invalid"
+        yield error_body(f"VALIDATION_ERROR.{str(code).upper()}", detail, path=prefix or None)
+
+
+def exception_handler(exc, context):
+    """Every error in the public API's `{"errors": [...]}` shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, DomainError):
+        exc = from_domain_error(exc)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a 500: logged by Django, never hidden
+    headers = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(max(int(exc.wait + 0.999), 1))
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if isinstance(exc, ApiError):
+        errors = [error_body(exc.code_name, exc.user_message, path=exc.path, details=exc.details)]
+    elif isinstance(exc, exceptions.ValidationError):
+        errors = list(_validation_errors(exc.detail)) or [error_body("VALIDATION_ERROR", _("Invalid request."))]
+    else:
+        code = next((name for cls, name in _CODES.items() if isinstance(exc, cls)), "ERROR")
+        errors = [error_body(code, exc.detail, user_message=_user_message(exc))]
+    return Response({"errors": errors}, status=exc.status_code, headers=headers)
+
+
+# --- Language -----------------------------------------------------------------------
+
+
+def requested_language(request):
+    """The first language of `Accept-Language` we speak (pl-PL → pl); else the default."""
+    available = {code for code, _name in settings.LANGUAGES}
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if not tag:
+            continue
+        if tag in available:
+            return tag
+        base = tag.split("-")[0]
+        if base in available:
+            return base
+    return settings.LANGUAGE_CODE
+
+
+# --- Access -------------------------------------------------------------------------
+
+
+class SellerTokenHasScope(TokenHasScope):
+    """The token has the endpoint's scope and its user is a seller account."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return seller_account_of(request) is not None
+
+
+def seller_account_of(request):
+    user = getattr(request.auth, "user", None)
+    if user is None or not user.is_active:
+        return None
+    try:
+        return user.seller_account
+    except user.__class__.seller_account.RelatedObjectDoesNotExist:
+        return None
+
+
+class TokenRateThrottle(BaseThrottle):
+    """API_RATE_LIMIT requests per access token and window (429 with Retry-After).
+
+    A window opens with the token's first request and lasts the rate's period; requests
+    are counted with one atomic cache increment (constant work per request, shared by
+    every web worker when the cache is Redis). DRF's own throttle keeps a list of every
+    request's time instead, which at 9000/minute is read and written whole each time."""
+
+    def __init__(self):
+        self._wait = None
+
+    def allow_request(self, request, view):
+        token_id = getattr(request.auth, "pk", None)
+        if token_id is None:
+            return True
+        limit, period = SimpleRateThrottle.parse_rate(None, settings.API_RATE_LIMIT)
+        count_key, start_key = f"api-rate:{token_id}", f"api-rate-start:{token_id}"
+        now = time.time()
+        if cache.add(count_key, 1, timeout=period):
+            cache.set(start_key, now, timeout=period)
+            return True
+        try:
+            count = cache.incr(count_key)
+        except ValueError:  # the window ended between the two calls
+            cache.set(count_key, 1, timeout=period)
+            cache.set(start_key, now, timeout=period)
+            return True
+        if count <= limit:
+            return True
+        started = cache.get(start_key, now)
+        self._wait = max(started + period - now, 1)
+        return False
+
+    def wait(self):
+        return self._wait
+
+
+# --- Parameters and values ----------------------------------------------------------
+
+
+def int_param(request, name, *, default, minimum, maximum=None):
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"{minimum}–{maximum}" if maximum is not None else f"≥ {minimum}"
+        raise ApiError(
+            _("“%(name)s” must be a whole number %(bounds)s.") % {"name": name, "bounds": bounds},
+            code="VALIDATION_ERROR",
+            path=name,
+        )
+    return value
+
+
+def uuid_param(request, name):
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ApiError(_("“%(name)s” must be a UUID.") % {"name": name}, path=name) from None
+
+
+def api_time(value):
+    """Instants as the public API writes them: UTC, milliseconds, `Z`."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,25 @@
+"""The seller API, served under settings.API_BASE_PATH (default /api): paths as in the
+marketplace's public REST API, so a client generated from its description works with
+the server URL set to <host>/api."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import issues, refund_claims
+
+app_name = "api"
+
+urlpatterns = [
+    path("sale/issues", issues.IssueListView.as_view(), name="issues"),
+    path("sale/issues/attachments", issues.AttachmentDeclarationView.as_view(), name="attachment_declare"),
+    path("sale/issues/attachments/<uuid:attachment_id>", issues.AttachmentView.as_view(), name="attachment"),
+    path("sale/issues/<uuid:issue_id>", issues.IssueDetailView.as_view(), name="issue"),
+    path("sale/issues/<uuid:issue_id>/chat", issues.IssueChatView.as_view(), name="issue_chat"),
+    path("sale/issues/<uuid:issue_id>/message", issues.IssueMessageView.as_view(), name="issue_message"),
+    path("order/refund-claims", refund_claims.RefundClaimListView.as_view(), name="refund_claims"),
+    path("order/refund-claims/<str:claim_id>", refund_claims.RefundClaimDetailView.as_view(), name="refund_claim"),
+    # Our own description, generated from the code, and its browsable reference.
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
