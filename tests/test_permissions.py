@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 from PIL import Image
 
 from buyers import services as buyer_services
@@ -42,6 +43,9 @@ from orders.models import CommissionRefund, Offer, Order, OrderEvent, Payment, R
 
 EXEMPT_NAMESPACES = {
     "admin": "admin/: the mediators' desk; Django's admin checks is_staff and model permissions itself (MED-10)",
+    "api": "the seller API: bearer tokens, not sessions; token × seller account is checked in tests/api (API-01)",
+    "oauth2_provider": "auth/oauth/: the OAuth2 server; the consent page needs a signed-in seller account, the "
+    "token endpoints authenticate the client (tests/api/test_oauth.py, API-01)",
 }
 EXEMPT_NAMES = {
     "login": "the sign-in page, public by definition (SEC-01)",
@@ -152,6 +156,38 @@ def _appeal_commission_refund(world):
     commission.appeal(_commission_refund(world), seller=world.seller, text="The buyer never paid.")
 
 
+def _api_application(world):
+    """The seller's own OAuth2 application (API-01), made on first use."""
+    application = Application.objects.filter(user=world.seller).first()
+    if application is None:
+        application = Application.objects.create(
+            name="Seller tool",
+            user=world.seller,
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            redirect_uris="https://tool.example.com/cb",
+        )
+    return application
+
+
+def _api_application_params(world):
+    return {"pk": _api_application(world).pk}
+
+
+def _api_authorization_params(world):
+    """The application allowed to use the seller account: a live access token of the seller."""
+    application = _api_application(world)
+    if not AccessToken.objects.filter(user=world.seller, application=application).exists():
+        AccessToken.objects.create(
+            user=world.seller,
+            application=application,
+            token="seller-access-token",
+            expires=timezone.now() + timedelta(hours=12),
+            scope="allegro:api:disputes",
+        )
+    return {"pk": application.pk}
+
+
 NOTIFICATIONS = Kind(
     PERSONAL, owner="seller", counterparty="buyer", listed=lambda world: world.discussion.get_seller_url()
 )
@@ -232,6 +268,18 @@ URL_KINDS = {
     "buyers:evidence_thumbnail": Kind(
         PROTECTED, owner="seller", counterparty="buyer", params=_evidence_params, also_allowed=frozenset({"mediator"})
     ),
+    # API and applications (API-01): the seller account's own applications and the
+    # applications it allowed; linked accounts see none of each other's. The guide is public.
+    "api_pages:guide": Kind(PUBLIC),
+    "api_pages:dashboard": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_api_authorization_params, seller_only=True
+    ),
+    "api_pages:application_delete": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_api_application_params, seller_only=True
+    ),
+    "api_pages:authorization_revoke": Kind(
+        PROTECTED, owner="seller", counterparty="buyer", params=_api_authorization_params, seller_only=True
+    ),
 }
 
 
@@ -280,6 +328,8 @@ ACTIONS = {
     "discussions:seller_report": Action({"category": Report.Category.THREAT}),
     "discussions:seller_block_complaint": Action({"text": "I answered every buyer."}),
     "discussions:notifications_read": Action(),
+    "api_pages:application_delete": Action(),
+    "api_pages:authorization_revoke": Action(),
 }
 
 ACTORS = ["anonymous", "owner", "counterparty", "other_buyer", "other_seller", "linked_seller", "mediator"]
@@ -433,6 +483,11 @@ def _snapshot(world):
         .get(),
         "blocks": list(SellerBlock.objects.order_by("pk").values_list("pk", "complaint_filed_at", "lifted_at")),
         "inactive_buyers": list(InactiveBuyer.objects.order_by("pk").values_list("pk", "removed_at")),
+        "oauth": {
+            "applications": list(Application.objects.order_by("pk").values_list("pk", flat=True)),
+            "access_tokens": list(AccessToken.objects.order_by("pk").values_list("pk", flat=True)),
+            "refresh_tokens": list(RefreshToken.objects.order_by("pk").values_list("pk", "revoked")),
+        },
         "unread": {
             user.username: Notification.objects.filter(recipient=user, read_at__isnull=True).count()
             for user in world.users.values()

@@ -1,0 +1,139 @@
+"""The developer guide's examples, kept in one place: the guide page renders them and
+tests/api/test_developer_guide.py runs every `curl` example against a live server, so a
+published example that stops working fails the tests.
+
+Commands are POSIX shell, exactly as a developer pastes them; the values that differ per
+developer come from the shell variables the guide's first step sets (`$BASE_URL`,
+`$API_URL`, `$ACCESS_TOKEN`, …). JSON bodies are double-quoted so the variables in them
+expand.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+BETA = "application/vnd.allegro.beta.v1+json"
+PUBLIC = "application/vnd.allegro.public.v1+json"
+
+AUTH = '-H "Authorization: Bearer $ACCESS_TOKEN"'
+
+
+@dataclass(frozen=True)
+class Example:
+    key: str
+    title: str
+    lines: tuple
+
+    @property
+    def command(self):
+        """As shown: one option per line, with shell line continuations."""
+        return " \\\n  ".join(self.lines)
+
+
+EXAMPLES = {
+    example.key: example
+    for example in (
+        Example(
+            "token",
+            _("Exchange the code for tokens"),
+            (
+                'curl -X POST "$BASE_URL/auth/oauth/token"',
+                '-u "$CLIENT_ID:$CLIENT_SECRET"',
+                "--data-urlencode grant_type=authorization_code",
+                '--data-urlencode "code=$CODE"',
+                '--data-urlencode "redirect_uri=$REDIRECT_URI"',
+                '--data-urlencode "code_verifier=$CODE_VERIFIER"',
+            ),
+        ),
+        Example(
+            "refresh",
+            _("Refresh the access token"),
+            (
+                'curl -X POST "$BASE_URL/auth/oauth/token"',
+                '-u "$CLIENT_ID:$CLIENT_SECRET"',
+                "--data-urlencode grant_type=refresh_token",
+                '--data-urlencode "refresh_token=$REFRESH_TOKEN"',
+            ),
+        ),
+        Example(
+            "issues",
+            _("List your Discussions"),
+            (
+                'curl "$API_URL/sale/issues?limit=10"',
+                AUTH,
+                f'-H "Accept: {BETA}"',
+            ),
+        ),
+        Example(
+            "declare",
+            _("Declare the attachment"),
+            (
+                'curl -i -X POST "$API_URL/sale/issues/attachments"',
+                AUTH,
+                f'-H "Accept: {BETA}"',
+                f'-H "Content-Type: {BETA}"',
+                '-d "{\\"fileName\\": \\"$FILE_NAME\\", \\"size\\": $FILE_SIZE}"',
+            ),
+        ),
+        Example(
+            "upload",
+            _("Upload the file to the Location address"),
+            (
+                'curl -X PUT "$UPLOAD_URL"',
+                AUTH,
+                f'-H "Accept: {BETA}"',
+                '-H "Content-Type: image/jpeg"',
+                '--data-binary "@$FILE_NAME"',
+            ),
+        ),
+        Example(
+            "message",
+            _("Reply with the attachment"),
+            (
+                'curl -X POST "$API_URL/sale/issues/$ISSUE_ID/message"',
+                AUTH,
+                f'-H "Accept: {BETA}"',
+                f'-H "Content-Type: {BETA}"',
+                '-d "{\\"text\\": \\"Dzień dobry, w załączniku zdjęcie nadania paczki.\\", '
+                '\\"type\\": \\"REGULAR\\", \\"attachments\\": [{\\"id\\": \\"$ATTACHMENT_ID\\"}]}"',
+            ),
+        ),
+        Example(
+            "refund_claim",
+            _("Apply for a commission refund"),
+            (
+                'curl -X POST "$API_URL/order/refund-claims"',
+                AUTH,
+                f'-H "Accept: {PUBLIC}"',
+                f'-H "Content-Type: {PUBLIC}"',
+                '-d "{\\"lineItem\\": {\\"id\\": \\"$LINE_ITEM_ID\\"}, \\"quantity\\": 1}"',
+            ),
+        ),
+    )
+}
+
+# Not curl: the shell lines that set the variables, and the address the seller opens.
+VARIABLES_SETUP = (
+    "BASE_URL={base_url}\n"
+    'API_URL="$BASE_URL/{api_path}"\n'
+    "CLIENT_ID=your-client-id\n"
+    "CLIENT_SECRET=your-client-secret\n"
+    "REDIRECT_URI=https://example.com/callback"
+)
+PKCE_SETUP = (
+    "CODE_VERIFIER=$(openssl rand -base64 60 | tr -d '\\n=+/' | cut -c1-64)\n"
+    "CODE_CHALLENGE=$(printf '%s' \"$CODE_VERIFIER\" | openssl dgst -sha256 -binary | openssl base64 -A"
+    " | tr '+/' '-_' | tr -d '=')\n"
+    "STATE=$(openssl rand -hex 16)"
+)
+AUTHORIZE_URL = (
+    "$BASE_URL/auth/oauth/authorize?response_type=code&client_id=$CLIENT_ID"
+    "&redirect_uri=$REDIRECT_URI&code_challenge=$CODE_CHALLENGE&code_challenge_method=S256"
+    "&scope=allegro:api:disputes%20allegro:api:orders:read%20allegro:api:orders:write&state=$STATE"
+)
+FILE_SETUP = 'FILE_NAME=parcel.jpg\nFILE_SIZE=$(wc -c < "$FILE_NAME")'
+
+
+def variables_setup(base_url, api_path):
+    """The first step: where the server is, and the application's credentials."""
+    return VARIABLES_SETUP.format(base_url=base_url, api_path=api_path)
