@@ -77,27 +77,30 @@ def populate(total, due):
         cur.execute(
             """
             INSERT INTO orders_order (buyer_id, seller_account_id, market_id, service, format, created_at,
-                payment_method, status, total_amount, payment_due_at)
+                payment_method, status, total_amount, payment_due_at, public_id)
             SELECT %s, %s, 'PL', 'ALLEGRO', 'BUY_NOW', now() - interval '40 days', 'ONLINE', 'PAID', 100,
-                now() - interval '33 days'
+                now() - interval '33 days', gen_random_uuid()
             FROM generate_series(1, %s)
             """,
             [buyer.pk, account.pk, total],
         )
         cur.execute(
             """
-            INSERT INTO orders_orderline (order_id, offer_id, title, unit_price, quantity, commission_per_unit)
-            SELECT id, %s, 'Bench product', 100, 1, 10 FROM orders_order WHERE seller_account_id = %s
+            INSERT INTO orders_orderline (order_id, offer_id, title, unit_price, quantity, commission_per_unit,
+                public_id)
+            SELECT id, %s, 'Bench product', 100, 1, 10, gen_random_uuid() FROM orders_order
+            WHERE seller_account_id = %s
             """,
             [offer.pk, account.pk],
         )
         common_cols = (
             "order_id, line_id, buyer_id, seller_account_id, market_id, service, reason, expected_solution, "
-            "opened_by_marketplace, close_reason, created_at, opened_at, reopen_count, last_message_status"
+            "opened_by_marketplace, close_reason, created_at, opened_at, reopen_count, last_message_status, "
+            "public_id, mediation_outcome"
         )
         common_vals = (
             "l.order_id, l.id, %s, %s, 'PL', 'ALLEGRO', 'NOT_RECEIVED', '', false, '', now() - interval '3 days', "
-            "now() - interval '3 days', 0, 'NEW'"
+            "now() - interval '3 days', 0, 'NEW', gen_random_uuid(), ''"
         )
         lines = "SELECT id, order_id, row_number() OVER (ORDER BY id) AS n FROM orders_orderline WHERE offer_id = %s"
         offset = 0

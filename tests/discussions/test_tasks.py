@@ -7,6 +7,7 @@ clock itself (run_due_tasks without --now).
 
 import copy
 import json
+import uuid
 from datetime import datetime, timedelta
 from io import StringIO
 
@@ -358,7 +359,7 @@ def production_like_tables(postgres, order, discussion, buyer):
     rows = []
     for i, row_line in enumerate(lines):
         row = copy.copy(template)
-        row.pk, row._state, row.line = None, ModelState(), row_line
+        row.pk, row._state, row.line, row.public_id = None, ModelState(), row_line, uuid.uuid4()
         if i % 10:
             row.status, row.is_open = Discussion.Status.RESOLVED, False
             row.close_reason, row.closed_at = Discussion.CloseReason.BUYER_RESOLVED, OPENED + DAY
