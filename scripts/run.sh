@@ -23,6 +23,8 @@ cat <<TXT
 
   The dispute desk runs at http://$HOST:$PORT/
   Mediators' desk (Django admin): http://$HOST:$PORT/admin/
+  Seller API: http://$HOST:$PORT/api/docs  (guide: /seller/api/guide/; demo application
+    client ID demo-integracja-elektro-marek, secret demo-integracja-sekret-2026)
 
   Demo sign-ins, password for all: demo-2026
     kupujacy, kupujacy2, kupujici_cz   buyers
