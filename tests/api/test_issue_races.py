@@ -12,31 +12,15 @@ from django.http import HttpResponse
 
 from discussions import services, tasks
 from discussions.models import Discussion, Message, Role
-from orders import services as order_services
-from orders.models import Shipment
 from tests.api.conftest import ApiClient
 from tests.api.contract import body
-from tests.discussions.conftest import HOUR, OPENED, fresh, local, make_order, open_discussion
+from tests.discussions.conftest import CLOSES_AT, delivered_discussion, fresh
 from tests.factories import OfferFactory
 from tests.races import POSTGRES_RACES, race
 
 pytestmark = POSTGRES_RACES
 
-DELIVERED = local(2026, 11, 27, 11)
-CLOSES_AT = DELIVERED + 24 * HOUR  # DSC-20(b): 24 hours after the delivery
 ROUNDS = 20
-
-
-def delivered_discussion(offer, buyer, seller):
-    """NOT_RECEIVED; the carrier confirmed delivery, so the sweep closes it at CLOSES_AT."""
-    order = make_order(offer, buyer)
-    discussion = open_discussion(order)
-    order_services.enter_tracking(
-        order, seller=seller, carrier=Shipment.Carrier.DPD, tracking_number="DPD-123456", now=OPENED + HOUR
-    )
-    order_services.record_delivery(Shipment.objects.get(order=order), delivered_at=DELIVERED, now=DELIVERED)
-    assert fresh(discussion).delivery_close_at == CLOSES_AT
-    return discussion
 
 
 class Gates:

@@ -14,7 +14,7 @@ import pytest
 from discussions import services
 from discussions.models import Discussion, Reason
 from orders import services as order_services
-from orders.models import Order
+from orders.models import Order, Shipment
 from tests.factories import OfferFactory
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -49,6 +49,22 @@ def open_discussion(order, *, reason=Reason.NOT_RECEIVED, now=OPENED, buyer=None
     return services.open_discussion(
         order, buyer=buyer or order.buyer, line_id=line.pk, reason=reason, now=now, **kwargs
     )
+
+
+DELIVERED = local(2026, 11, 27, 11)  # Friday
+CLOSES_AT = DELIVERED + 24 * HOUR  # DSC-20(b): 24 hours after the delivery
+
+
+def delivered_discussion(offer, buyer, seller):
+    """NOT_RECEIVED, parcel delivered Fri 2026-11-27 11:00: closes at Sat 11:00 (DSC-20b)."""
+    order = make_order(offer, buyer)
+    discussion = open_discussion(order)
+    order_services.enter_tracking(
+        order, seller=seller, carrier=Shipment.Carrier.DPD, tracking_number="DPD-123456", now=OPENED + HOUR
+    )
+    order_services.record_delivery(Shipment.objects.get(order=order), delivered_at=DELIVERED, now=DELIVERED)
+    assert fresh(discussion).delivery_close_at == CLOSES_AT
+    return discussion
 
 
 def fresh(discussion):

@@ -15,9 +15,19 @@ from django.db import connection
 from core.errors import DomainError
 from discussions import notifications, services, tasks
 from discussions.models import Discussion, Message, Notification, Role, StatusChange
-from orders import services as order_services
-from orders.models import Shipment
-from tests.discussions.conftest import DAY, HOUR, OPENED, REPLY_DUE, SECOND, fresh, local, make_order, open_discussion
+from tests.discussions.conftest import (
+    CLOSES_AT,
+    DAY,
+    DELIVERED,
+    HOUR,
+    OPENED,
+    REPLY_DUE,
+    SECOND,
+    delivered_discussion,
+    fresh,
+    make_order,
+    open_discussion,
+)
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -26,8 +36,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-DELIVERED = local(2026, 11, 27, 11)
-CLOSES_AT = DELIVERED + 24 * HOUR
 ROUNDS = 20
 
 
@@ -62,18 +70,6 @@ def run_together(*calls):
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
     return outcomes
-
-
-def delivered_discussion(offer, buyer, seller):
-    """NOT_RECEIVED, parcel delivered Fri 2026-11-27 11:00: closes at Sat 11:00 (DSC-20b)."""
-    order = make_order(offer, buyer)
-    discussion = open_discussion(order)
-    order_services.enter_tracking(
-        order, seller=seller, carrier=Shipment.Carrier.DPD, tracking_number="DPD-123456", now=OPENED + HOUR
-    )
-    order_services.record_delivery(Shipment.objects.get(order=order), delivered_at=DELIVERED, now=DELIVERED)
-    assert fresh(discussion).delivery_close_at == CLOSES_AT
-    return discussion
 
 
 def test_job_02_a_buyer_message_racing_the_delivery_auto_close_is_either_kept_or_refused(bulk_offer, buyer, seller):
