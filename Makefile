@@ -52,7 +52,7 @@ format: install
 
 # Refresh the catalogues after changing user-facing strings (needs gettext's xgettext).
 messages: install
-	$(PY) manage.py makemessages -l pl -l en --ignore='.venv/*' --ignore='staticfiles/*' --no-obsolete
+	$(PY) manage.py makemessages -l pl -l en -l cs -l sk -l hu --ignore='.venv/*' --ignore='staticfiles/*' --no-obsolete
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* private_media

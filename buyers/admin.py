@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, decision_view
+from core.admin import ReadOnlyAdminMixin, decision_view, market_filter
 
 from . import services
 from .models import EvidenceImage, InactiveBuyer
@@ -52,7 +52,7 @@ class InactiveBuyerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "linked_copy",
         "state",
     ]
-    list_filter = [ActiveFilter, "reason", "removal", "seller_account__market"]
+    list_filter = [market_filter("seller_account__market"), ActiveFilter, "reason", "removal"]
     list_select_related = ["buyer", "seller_account__user", "source"]
     search_fields = ["buyer__username", "seller_account__display_name", "seller_account__user__username"]
     date_hierarchy = "added_at"

@@ -19,7 +19,8 @@ DEBUG = env.bool("DEBUG", default=True)
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+    # ".localhost" lets pl.localhost, cz.localhost, … reach the market of their name (MARKET_HOSTS).
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[".localhost", "127.0.0.1", "[::1]", "testserver"])
 else:
     # Production fails loudly when these are missing.
     SECRET_KEY = env.str("SECRET_KEY")
@@ -130,8 +131,25 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "pl"
-LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
+LANGUAGES = [
+    ("pl", _("Polish")),
+    ("en", _("English")),
+    ("cs", _("Czech")),
+    ("sk", _("Slovak")),
+    ("hu", _("Hungarian")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# The market (SPEC §0) a request is on: the market switch (a cookie) if the user chose
+# one, else the host name (each market's own domain, or a host of MARKET_HOSTS), else
+# DEFAULT_MARKET. It sets the default language (I18N-01) and which offers are listed.
+DEFAULT_MARKET = env.str("DEFAULT_MARKET", default="PL")
+MARKET_HOSTS = env.dict(
+    "MARKET_HOSTS",
+    default={"pl.localhost": "PL", "cz.localhost": "CZ", "sk.localhost": "SK", "hu.localhost": "HU"},
+)
+MARKET_COOKIE_NAME = "market"
+MARKET_SITE_URLS = env.dict("MARKET_SITE_URLS", default={})
 FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Warsaw"

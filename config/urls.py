@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", order_views.set_language, name="set_language"),
+    path("i18n/setmarket/", order_views.set_market, name="set_market"),
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
     path("", include("discussions.urls")),

@@ -2,8 +2,10 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 
@@ -70,3 +72,31 @@ def decision_view(
         "opts": obj._meta,
     }
     return TemplateResponse(request, "admin/discussions/decision.html", context)
+
+
+class MarketFilter(admin.SimpleListFilter):
+    """Filter a list by market (allegro.pl, .cz, .sk, .hu). Subclasses name the lookup
+    path to the market (`market_path`) or build the condition (`market_condition`)."""
+
+    title = _("market")
+    parameter_name = "market"
+    market_path = "market"
+
+    def lookups(self, request, model_admin):
+        from orders.markets import MARKET_DOMAINS
+
+        return list(MARKET_DOMAINS.items())
+
+    def market_condition(self, code):
+        return Q(**{self.market_path: code})
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        if code and code in dict(self.lookups(request, None)):
+            return queryset.filter(self.market_condition(code))
+        return queryset
+
+
+def market_filter(path):
+    """A MarketFilter over `path`, e.g. market_filter("order__market")."""
+    return type("MarketFilter", (MarketFilter,), {"market_path": path})

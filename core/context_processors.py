@@ -4,4 +4,10 @@
 def navigation(request):
     user = getattr(request, "user", None)
     is_seller = bool(user and user.is_authenticated and hasattr(user, "seller_account"))
-    return {"nav_is_seller": is_seller}
+    from orders.markets import MARKET_DOMAINS
+
+    current = getattr(request, "market_code", "")
+    markets = [
+        {"code": code, "domain": domain, "is_current": code == current} for code, domain in MARKET_DOMAINS.items()
+    ]
+    return {"nav_is_seller": is_seller, "market_switch": markets, "current_market_code": current}

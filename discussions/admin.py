@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
 from core.errors import DomainError
 from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
@@ -174,7 +174,7 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reply_due_at",
         "mediator",
     ]
-    list_filter = [QueueFilter, "market", "reason", "status", "is_open", "service"]
+    list_filter = [QueueFilter, market_filter("market"), "reason", "status", "is_open", "service"]
     list_select_related = ["market", "seller_account__user", "buyer", "mediator"]
     search_fields = ["=id", "buyer__username", "seller_account__user__username", "line__title", "=order__id"]
     date_hierarchy = "created_at"
@@ -484,7 +484,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """RPT-02/03: the moderation queue, with the reported message in context."""
 
     list_display = ["created_at", "category", "status", "reporter", "reported_text", "discussion_link"]
-    list_filter = ["status", "category", "message__discussion__market"]
+    list_filter = [market_filter("message__discussion__market"), "status", "category"]
     list_select_related = ["reporter", "message__discussion"]
     change_form_template = "admin/discussions/report/change_form.html"
 
@@ -526,7 +526,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "recipient", "discussion", "email_status", "read_at"]
-    list_filter = ["kind", "email_status"]
+    list_filter = [market_filter("discussion__market"), "kind", "email_status"]
     list_select_related = ["recipient", "discussion"]
 
 
@@ -597,7 +597,11 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "complaint_filed_at",
         "complaint_decision",
     ]
-    list_filter = [("lifted_at", admin.EmptyFieldListFilter), OpenComplaintFilter]
+    list_filter = [
+        market_filter("seller_account__market"),
+        ("lifted_at", admin.EmptyFieldListFilter),
+        OpenComplaintFilter,
+    ]
     list_select_related = ["seller_account__user", "blocked_by"]
     change_form_template = "admin/discussions/sellerblock/change_form.html"
 
@@ -707,7 +711,7 @@ class FlaggedSellerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_ignored_display",
         "blocked_display",
     ]
-    list_filter = [SellerFlagFilter, "market"]
+    list_filter = [SellerFlagFilter, market_filter("market")]
     list_select_related = ["user", "market"]
     search_fields = ["display_name", "user__username"]
     change_form_template = "admin/orders/selleraccount/change_form.html"

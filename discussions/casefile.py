@@ -27,6 +27,9 @@ class TimelineEntry:
     hidden: bool = False
     anchor: str = ""
     role_code: str = ""
+    # The language a person's message was written in (I18N-01), its code and its name.
+    language: str = ""
+    language_name: str = ""
 
 
 def _history(queryset):
@@ -92,6 +95,8 @@ def timeline(discussion):
                 attachments=list(message.attachments.all()),
                 hidden=message.hidden_at is not None,
                 anchor=f"m{message.pk}",
+                language=message.language,
+                language_name=message.get_language_display() if message.language else "",
             )
         )
     for event in OrderEvent.objects.filter(order_id=discussion.order_id).select_related("actor"):

@@ -5,7 +5,7 @@ their deadlines, messages and history are what the product itself would have mad
 from datetime import datetime, time, timedelta
 
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import services as orders
 from orders.models import Order, Shipment
@@ -138,6 +138,35 @@ def seed(sender=None, *, users, offers, now, **kwargs):
         expected_solution=Solution.REFUND,
     )
     say(d, seller_cz, Role.SELLER, 2 * DAY - 3 * HOUR, "Zkuste prosím reset podle návodu, případně vrátíme peníze.")
+
+    # 12b. Slovak and Hungarian markets, each written in its buyer's language; in Hungary
+    # the buyer asked for help after the seller's silence.
+    with translation.override("sk"):
+        d = open_(
+            paid(offers["Bezdrôtové slúchadlá ANC"], users["kupujuci_sk"], 7 * DAY),
+            3 * DAY,
+            Reason.PRODUCT_PROBLEM,
+            "Ľavé slúchadlo po týždni prestalo hrať.",
+            expected_solution=Solution.REPLACEMENT,
+        )
+    with translation.override("pl"):
+        say(
+            d,
+            users["predajca_sk"],
+            Role.SELLER,
+            3 * DAY - 2 * HOUR,
+            "Dobrý deň, pošlite nám ich, vymeníme ich za nové.",
+        )
+    with translation.override("hu"):
+        d = open_(
+            paid(offers["Vezeték nélküli fejhallgató ANC"], users["vevo_hu"], 12 * DAY),
+            6 * DAY,
+            Reason.NOT_RECEIVED,
+            "Egy hete kifizettem, de a csomag még nem érkezett meg.",
+        )
+    tasks.mark_seller_overdue(now=now - 2 * DAY)
+    d.refresh_from_db()
+    services.ask_for_help(d, buyer=users["vevo_hu"], now=now - 1 * DAY)
 
     # 13. Allegro Lokalnie (7-day rule does not apply).
     open_(

@@ -270,6 +270,9 @@ class Message(models.Model):
     author_role = models.CharField(_("author role"), max_length=10, choices=Role.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REGULAR)
     text = models.TextField(_("text"), blank=True)
+    # The language the author wrote in (their interface language when sending), so that
+    # mediators know what they are reading (I18N-01). Empty for automatic messages.
+    language = models.CharField(_("original language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # Automatic messages are stored as a code and parameters and rendered in the reader's
     # language (I18N-01); `counts_as_seller_reply` marks those of DSC-07.
     auto_code = models.CharField(_("automatic message code"), max_length=40, blank=True, default="")

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from orders.markets import site_url
+
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -24,10 +26,12 @@ def notify(recipient, kind, discussion, *, now, **params):
     )
 
 
-def recipient_language(user):
-    """The language a user reads the site in (their last choice), else the default."""
+def recipient_language(user, market=None):
+    """The language a user reads the site in: their last choice, else the language of the
+    market the Discussion is on (a buyer of allegro.cz reads Czech), else the default.
+    Never the language of whoever caused the notification (I18N-01)."""
     profile = getattr(user, "profile", None)
-    return getattr(profile, "language", "") or settings.LANGUAGE_CODE
+    return getattr(profile, "language", "") or getattr(market, "language", "") or settings.LANGUAGE_CODE
 
 
 def render_email(notification):
@@ -35,13 +39,13 @@ def render_email(notification):
 
     discussion = notification.discussion
     market = discussion.market
-    with translation.override(recipient_language(notification.recipient)):
+    with translation.override(recipient_language(notification.recipient, market)):
         subject = render_notification_subject(notification.kind, notification.params, market)
         is_buyer = notification.recipient_id == discussion.buyer_id
         link = discussion.get_absolute_url() if is_buyer else discussion.get_seller_url()
         body = render_to_string(
             "emails/notification.txt",
-            {"subject": subject, "link": settings.SITE_URL.rstrip("/") + link, "user": notification.recipient},
+            {"subject": subject, "link": site_url(market.code) + link, "user": notification.recipient},
         )
     return subject, body
 

@@ -8,10 +8,11 @@ automatic message and the notifications in the same transaction.
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.business_time import business_time_between
@@ -92,6 +93,13 @@ def _auto_message(discussion, code, *, now, counts_as_seller_reply=False, **para
         counts_as_seller_reply=counts_as_seller_reply,
         created_at=now,
     )
+
+
+def _writing_language():
+    """The language a person's message is written in: the interface language they are
+    using (the request's, or the API's Accept-Language)."""
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
 
 
 def _parties(discussion):
@@ -268,7 +276,12 @@ def open_discussion(
             _auto_message(discussion, code, now=now, **params)
             if text or checked:
                 message = Message.objects.create(
-                    discussion=discussion, author=buyer, author_role=Role.BUYER, text=text, created_at=now
+                    discussion=discussion,
+                    author=buyer,
+                    author_role=Role.BUYER,
+                    text=text,
+                    language=_writing_language(),
+                    created_at=now,
                 )
                 _store_attachments(message, checked)
             _record_change(
@@ -319,7 +332,13 @@ def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.
         for key, value in updates.items():
             setattr(discussion, key, value)
         message = Message.objects.create(
-            discussion=discussion, author=author, author_role=role, kind=kind, text=text, created_at=now
+            discussion=discussion,
+            author=author,
+            author_role=role,
+            kind=kind,
+            text=text,
+            language=_writing_language(),
+            created_at=now,
         )
         _store_attachments(message, checked)
         if role == Role.SELLER:

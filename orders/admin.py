@@ -4,7 +4,8 @@ call the services."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view
+from core.admin import MarketFilter, ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
 from core.errors import DomainError
 
 from . import commission, services
@@ -32,6 +33,52 @@ from .models import (
     Shipment,
     SimulatedParcel,
 )
+
+
+class LinkedGroupMarketFilter(MarketFilter):
+    """Groups with an account on the market."""
+
+    def market_condition(self, code):
+        return Exists(SellerAccount.objects.filter(linked_group=OuterRef("pk"), market_id=code))
+
+
+class SimulatedParcelMarketFilter(MarketFilter):
+    """Parcels of the market's orders (the simulated carrier keys them by number)."""
+
+    def market_condition(self, code):
+        return Exists(
+            Shipment.objects.filter(
+                carrier=OuterRef("carrier"), tracking_number=OuterRef("tracking_number"), order__market_id=code
+            )
+        )
+
+
+class AuditMarketFilter(MarketFilter):
+    """Records about an object of the market: a Discussion, a report, an application, a
+    seller account, a block or an inactive-buyer entry (the models audit.record is
+    called with)."""
+
+    @staticmethod
+    def audited_paths():
+        from django.apps import apps
+
+        return [
+            (apps.get_model("discussions", "Discussion"), "market"),
+            (apps.get_model("discussions", "Report"), "message__discussion__market"),
+            (apps.get_model("discussions", "SellerBlock"), "seller_account__market"),
+            (apps.get_model("buyers", "InactiveBuyer"), "seller_account__market"),
+            (CommissionRefund, "order__market"),
+            (SellerAccount, "market"),
+        ]
+
+    def market_condition(self, code):
+        from django.contrib.contenttypes.models import ContentType
+
+        condition = Q(pk__in=[])
+        for model, lookup in self.audited_paths():
+            ids = model.objects.filter(**{lookup: code}).annotate(key=Cast("pk", CharField())).values("key")
+            condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+        return condition
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -86,6 +133,7 @@ class SellerAccountInline(admin.TabularInline):
 @admin.register(LinkedAccountGroup)
 class LinkedAccountGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "account_count", "created_at"]
+    list_filter = [LinkedGroupMarketFilter]
     search_fields = ["name", "accounts__user__username"]
     inlines = [SellerAccountInline]
 
@@ -100,7 +148,7 @@ class LinkedAccountGroupAdmin(admin.ModelAdmin):
 @admin.register(SellerAccount)
 class SellerAccountAdmin(admin.ModelAdmin):
     list_display = ["display_name", "login", "market", "linked_group", "created_at"]
-    list_filter = ["market"]
+    list_filter = [market_filter("market")]
     list_select_related = ["user", "market", "linked_group"]
     search_fields = ["display_name", "user__username", "user__email"]
     autocomplete_fields = ["user"]
@@ -114,7 +162,7 @@ class SellerAccountAdmin(admin.ModelAdmin):
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
     list_display = ["title", "seller_account", "market", "price", "stock", "format", "is_active", "created_at"]
-    list_filter = ["market", "format", "is_active"]
+    list_filter = [market_filter("market"), "format", "is_active"]
     list_select_related = ["seller_account__user", "market"]
     search_fields = ["title", "seller_account__display_name", "seller_account__user__username"]
     readonly_fields = ["created_at"]
@@ -134,7 +182,7 @@ class OrderAdmin(admin.ModelAdmin):
         "total_amount",
         "payment_due_at",
     ]
-    list_filter = ["market", "status", "service", "payment_method", "format"]
+    list_filter = [market_filter("market"), "status", "service", "payment_method", "format"]
     list_select_related = ["buyer", "seller_account__user", "market"]
     search_fields = ["=id", "buyer__username", "seller_account__user__username", "lines__title"]
     date_hierarchy = "created_at"
@@ -168,7 +216,7 @@ class OrderAdmin(admin.ModelAdmin):
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
     list_display = ["order", "carrier", "tracking_number", "tracking_entered_at", "handed_over_at", "delivered_at"]
-    list_filter = ["carrier", ("delivered_at", admin.EmptyFieldListFilter)]
+    list_filter = [market_filter("order__market"), "carrier", ("delivered_at", admin.EmptyFieldListFilter)]
     list_select_related = ["order"]
     search_fields = ["tracking_number", "=order__id"]
     readonly_fields = ["order", "carrier", "tracking_number", "tracking_entered_at", "handed_over_at", "delivered_at"]
@@ -200,6 +248,7 @@ class ShipmentAdmin(admin.ModelAdmin):
 @admin.register(SimulatedParcel)
 class SimulatedParcelAdmin(admin.ModelAdmin):
     list_display = ["carrier", "tracking_number", "delivered_at"]
+    list_filter = [SimulatedParcelMarketFilter, "carrier"]
     search_fields = ["tracking_number"]
 
 
@@ -208,7 +257,7 @@ class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """MED-07: the audit trail, visible and never editable or deletable."""
 
     list_display = ["at", "actor", "action", "object_repr", "reason"]
-    list_filter = ["action", "content_type"]
+    list_filter = [AuditMarketFilter, "action", "content_type"]
     list_select_related = ["actor", "content_type"]
     search_fields = ["object_repr", "reason", "actor__username", "=object_id"]
     date_hierarchy = "at"
@@ -237,7 +286,7 @@ class CommissionRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """REB-07: applications, read-only; a mediator decides an appeal through a screen."""
 
     list_display = ["number", "created_at", "seller_account", "order", "reason", "type", "status", "amount"]
-    list_filter = ["status", "reason", "type", "order__market"]
+    list_filter = [market_filter("order__market"), "status", "reason", "type"]
     list_select_related = ["seller_account__user", "order"]
     search_fields = ["=id", "=order__id", "seller_account__user__username"]
     date_hierarchy = "created_at"

@@ -12,3 +12,9 @@ class OrdersConfig(AppConfig):
         from .markets import ensure_markets
 
         post_migrate.connect(ensure_markets, sender=self, dispatch_uid="orders_ensure_markets")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .markets import remember_profile_language
+
+        user_logged_in.connect(remember_profile_language, dispatch_uid="orders_profile_language")

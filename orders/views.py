@@ -42,17 +42,25 @@ def home(request):
     markets = Market.objects.annotate(
         offer_count=Count("offers", filter=Q(offers__is_active=True, offers__stock__gt=0))
     )
-    recent = Offer.objects.filter(is_active=True, stock__gt=0).select_related("market", "seller_account__user")[:6]
+    # The market the visitor is on first (SPEC §0): its offers are the ones shown.
+    recent = Offer.objects.filter(is_active=True, stock__gt=0, market_id=request.market_code).select_related(
+        "market", "seller_account__user"
+    )[:6]
     return render(request, "orders/home.html", {"markets": markets, "recent_offers": recent})
 
 
+ALL_MARKETS = "all"
+
+
 def offer_list(request):
+    """ORD-01: the offers of the market the visitor is on, or of another market or all
+    of them when chosen in the filter."""
     offers = Offer.objects.filter(is_active=True).select_related("market", "seller_account__user")
-    market = request.GET.get("market", "")
+    market = request.GET.get("market", request.market_code)
     if market in Market.Code.values:
         offers = offers.filter(market_id=market)
     else:
-        market = ""
+        market = ALL_MARKETS
     return render(
         request,
         "orders/offer_list.html",
@@ -459,6 +467,30 @@ def commission_refund_cancel(request, pk):
             _("Application %(number)s is cancelled; its units can be claimed again.") % {"number": application.number},
         )
     return redirect(_application_url(application))
+
+
+@require_POST
+def set_market(request):
+    """The market switch (SPEC §0): remembers the market in a cookie and lets its language
+    apply (the language cookie is dropped; the user can switch the language again)."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from .markets import MARKET_LANGUAGES, SESSION_LANGUAGE_KEY
+
+    code = request.POST.get("market", "").upper()
+    target = request.POST.get("next") or "/"
+    host = request.get_host()
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={host}, require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if code in MARKET_LANGUAGES:
+        response.set_cookie(
+            settings.MARKET_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
+        )
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        request.session.pop(SESSION_LANGUAGE_KEY, None)
+    return response
 
 
 @require_POST

@@ -53,6 +53,7 @@ EXEMPT_NAMES = {
     "password_change": "Django's auth view, protected by Django's own login_required",
     "password_change_done": "Django's auth view, protected by Django's own login_required",
     "set_language": "i18n/setlang/: the language switch works for everyone, signed in or not (I18N-01)",
+    "set_market": "i18n/setmarket/: the market switch works for everyone, signed in or not (SPEC §0)",
 }
 
 # --- who may see what --------------------------------------------------------------------------

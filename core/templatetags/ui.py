@@ -8,14 +8,19 @@ from django.utils import formats, timezone
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"PLN": "zł", "CZK": "Kč", "EUR": "€", "HUF": "Ft"}
+WHOLE_UNIT_CURRENCIES = {"HUF"}
 
 
 @register.filter
 def money(amount, currency):
-    """`12.50|money:"PLN"` → "12,50 zł" (separators of the active language)."""
+    """`12.50|money:"PLN"` → "12,50 zł", "1 290 Ft": the separators of the active
+    language (pl, cs, sk, hu: "1 234,50"; en: "1,234.50"). Forints are written without
+    fillér unless the amount has them."""
     if amount is None:
         return ""
-    value = formats.number_format(Decimal(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
+    amount = Decimal(amount)
+    places = 0 if currency in WHOLE_UNIT_CURRENCIES and amount == amount.to_integral_value() else 2
+    value = formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"{value}\u00a0{CURRENCY_SYMBOLS.get(currency, currency)}"
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.mediators import MEDIATORS_GROUP, sync_mediators_group
 from orders import demo_commission, services
-from orders.models import LinkedAccountGroup, Market, Offer, Order, SellerAccount, Shipment
+from orders.models import LinkedAccountGroup, Market, Offer, Order, Profile, SellerAccount, Shipment
 from orders.signals import demo_data_seeded
 
 DEMO_PASSWORD = "demo-2026"
@@ -26,11 +26,15 @@ DEMO_USERS = [
     ("kupujacy", "Anna", "buyer"),
     ("kupujacy2", "Piotr", "buyer"),
     ("kupujici_cz", "Jana", "buyer"),
+    ("kupujuci_sk", "Zuzana", "buyer"),
+    ("vevo_hu", "Eszter", "buyer"),
     ("klient_grozi", "Jerzy", "buyer"),
     ("klient_dane", "Daniel", "buyer"),
     ("klient_regulamin", "Roman", "buyer"),
     ("sprzedawca", "Marek", "seller"),
     ("sprzedawca_cz", "Marek", "seller"),
+    ("predajca_sk", "Peter", "seller"),
+    ("elado_hu", "Gábor", "seller"),
     ("sklep_ogrod", "Ewa", "seller"),
     ("okazje24", "Karol", "seller"),
     ("tanie_rtv", "Rafał", "seller"),
@@ -43,6 +47,8 @@ DEMO_USERS = [
 DEMO_ACCOUNTS = {
     "sprzedawca": ("Elektro Marek", "PL", "Elektro Marek"),
     "sprzedawca_cz": ("Elektro Marek CZ", "CZ", "Elektro Marek"),
+    "predajca_sk": ("Elektro Marek SK", "SK", "Elektro Marek"),
+    "elado_hu": ("Budai Műszaki", "HU", None),
     "sklep_ogrod": ("Ogród i Dom", "PL", None),
     "okazje24": ("Okazje 24", "PL", None),
     "tanie_rtv": ("Tanie RTV", "PL", None),
@@ -58,11 +64,26 @@ DEMO_OFFERS = [
     ("sprzedawca", "PL", "Powerbank 20 000 mAh", "149.00", 0, Offer.Format.BUY_NOW, "0.0900"),
     ("sprzedawca_cz", "CZ", "Bezdrátová sluchátka ANC", "2190.00", 30, Offer.Format.BUY_NOW, "0.0900"),
     ("sprzedawca_cz", "CZ", "Nabíječka USB-C 65 W", "790.00", 40, Offer.Format.BUY_NOW, "0.0900"),
+    ("predajca_sk", "SK", "Bezdrôtové slúchadlá ANC", "89.90", 25, Offer.Format.BUY_NOW, "0.0900"),
+    ("predajca_sk", "SK", "Nabíjačka USB-C 65 W", "32.50", 40, Offer.Format.BUY_NOW, "0.0900"),
+    ("elado_hu", "HU", "Vezeték nélküli fejhallgató ANC", "34990.00", 20, Offer.Format.BUY_NOW, "0.0900"),
+    ("elado_hu", "HU", "USB-C töltő 65 W", "12990.00", 35, Offer.Format.BUY_NOW, "0.0900"),
     ("sklep_ogrod", "PL", "Sekator ogrodowy", "89.00", 25, Offer.Format.BUY_NOW, "0.1100"),
     ("sklep_ogrod", "PL", "Konewka 10 l", "45.00", 50, Offer.Format.BUY_NOW, "0.1100"),
     ("okazje24", "PL", "Smartwatch Fit 2", "259.00", 30, Offer.Format.BUY_NOW, "0.0900"),
     ("tanie_rtv", "PL", "Pilot uniwersalny", "59.00", 80, Offer.Format.BUY_NOW, "0.1000"),
 ]
+
+
+DEMO_DESCRIPTIONS = {
+    "PL": "Nowy, z gwarancją producenta.",
+    "CZ": "Nové, se zárukou výrobce.",
+    "SK": "Nové, so zárukou výrobcu.",
+    "HU": "Új, gyártói garanciával.",
+}
+
+# The language each demo buyer of another market reads the site in (I18N-01).
+DEMO_LANGUAGES = {"kupujici_cz": "cs", "kupujuci_sk": "sk", "vevo_hu": "hu"}
 
 
 class Command(BaseCommand):
@@ -103,6 +124,8 @@ class Command(BaseCommand):
                 user.save()
                 if role == "mediator":
                     user.groups.add(mediators)
+            if login in DEMO_LANGUAGES:
+                Profile.objects.get_or_create(user=user, defaults={"language": DEMO_LANGUAGES[login]})
             users[login] = user
         return users
 
@@ -127,7 +150,7 @@ class Command(BaseCommand):
                     "stock": stock,
                     "format": fmt,
                     "commission_rate": Decimal(rate),
-                    "description": f"{title}. Nowy, z gwarancją producenta.",
+                    "description": f"{title}. {DEMO_DESCRIPTIONS[market]}",
                 },
             )
         return offers
@@ -216,3 +239,16 @@ class Command(BaseCommand):
         order = buy(offers["Nabíječka USB-C 65 W"], buyer_cz, 2 * day)
         services.pay_order(order, buyer=buyer_cz, now=now - 2 * day + hour)
         ship(order, 1 * day, tracking="DEMO-CZ-0002", handed=1 * day, carrier=Shipment.Carrier.PACKETA)
+        # Slovak and Hungarian markets: one delivered, one on its way, one unpaid each.
+        for buyer_login, first, second, prefix, carrier in [
+            ("kupujuci_sk", "Bezdrôtové slúchadlá ANC", "Nabíjačka USB-C 65 W", "DEMO-SK", Shipment.Carrier.PACKETA),
+            ("vevo_hu", "Vezeték nélküli fejhallgató ANC", "USB-C töltő 65 W", "DEMO-HU", Shipment.Carrier.GLS),
+        ]:
+            who = users[buyer_login]
+            order = buy(offers[first], who, 9 * day)
+            services.pay_order(order, buyer=who, now=now - 9 * day + hour)
+            ship(order, 8 * day, tracking=f"{prefix}-0001", handed=8 * day, delivered=6 * day, carrier=carrier)
+            order = buy(offers[second], who, 2 * day)
+            services.pay_order(order, buyer=who, now=now - 2 * day + hour)
+            ship(order, 1 * day, tracking=f"{prefix}-0002", handed=1 * day, carrier=carrier)
+            buy(offers[second], who, 1 * day)
