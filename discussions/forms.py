@@ -1,6 +1,8 @@
 """Forms of the Discussion pages: shape only; the rules are in services and rules."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DomainErrorFormMixin, MultipleFileField
@@ -8,7 +10,13 @@ from core.forms import DomainErrorFormMixin, MultipleFileField
 from .models import Reason, Report, Solution
 from .services import MAX_ATTACHMENTS, MAX_COMPLAINT_LENGTH, MAX_MESSAGE_LENGTH
 
-FILES_HELP = _("Up to %(count)s files: JPEG, PNG, WebP or PDF, at most 10 MB each.") % {"count": MAX_ATTACHMENTS}
+
+def _files_help():
+    return gettext("Up to %(count)s files: JPEG, PNG, WebP or PDF, at most 10 MB each.") % {"count": MAX_ATTACHMENTS}
+
+
+# Interpolated when shown, in the reader's language (not once at import, in the default one).
+FILES_HELP = lazy(_files_help, str)()
 
 
 class OpenDiscussionForm(DomainErrorFormMixin, forms.Form):
