@@ -58,7 +58,7 @@ LANGUAGE = OpenApiParameter(
     OpenApiParameter.HEADER,
     enum=["en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU"],
     description="Language of texts (subject, automatic messages, errors' userMessage). "
-    "We speak Polish (default) and English.",
+    "We speak Polish (the default), English, Czech, Slovak and Hungarian; Ukrainian gets Polish.",
 )
 ISSUE_ID = OpenApiParameter("issue_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Dispute identifier.")
 ATTACHMENT_ID = OpenApiParameter(

@@ -23,12 +23,16 @@ cat <<TXT
 
   The dispute desk runs at http://$HOST:$PORT/
   Mediators' desk (Django admin): http://$HOST:$PORT/admin/
+  Other markets: http://cz.localhost:$PORT/  http://sk.localhost:$PORT/  http://hu.localhost:$PORT/
+    (or the market bar at the top of every page)
   Seller API: http://$HOST:$PORT/api/docs  (guide: /seller/api/guide/; demo application
     client ID demo-integracja-elektro-marek, secret demo-integracja-sekret-2026)
 
   Demo sign-ins, password for all: demo-2026
-    kupujacy, kupujacy2, kupujici_cz   buyers
-    sprzedawca                         seller (linked with sprzedawca_cz, allegro.cz)
+    kupujacy, kupujacy2                buyers (allegro.pl)
+    kupujici_cz, kupujuci_sk, vevo_hu  buyers reading Czech, Slovak, Hungarian
+    sprzedawca                         seller (linked with sprzedawca_cz and predajca_sk)
+    elado_hu                           seller on allegro.hu
     sklep_ogrod                        another seller
     mediator                           mediator (staff)
     admin                              superuser

@@ -670,6 +670,19 @@ def test_api_01_accept_language_picks_the_language_of_error_messages(api, unpaid
     assert errors(polish)[0]["userMessage"] == "Podaj liczby sztuk jako liczby całkowite."
 
 
+@pytest.mark.parametrize(("header", "language"), [("cs-CZ", "cs"), ("sk-SK", "sk"), ("hu-HU", "hu")])
+def test_api_01_i18n_01_czech_slovak_and_hungarian_clients_get_their_language(api, unpaid, header, language):
+    from django.utils import translation
+
+    response = file_claim(api, unpaid.lines.get(), 1.5, language=header)
+
+    with translation.override(language):
+        expected = translation.gettext("Enter whole numbers of units.")
+    assert expected != "Enter whole numbers of units."
+    assert errors(response)[0]["userMessage"] == expected
+    assert response["Content-Language"] == language
+
+
 # --- Media type, tokens, scopes ---------------------------------------------------------------
 
 
