@@ -345,29 +345,16 @@ class IssueRow(SimpleNamespace):
 class OpeningMessage:
     """The initial message of an issue, read as values (api.issues.opening_messages)."""
 
-    COLUMNS: ClassVar[tuple] = (
-        "public_id",
-        "author_role",
-        "kind",
-        "text",
-        "auto_code",
-        "auto_params",
-        "created_at",
-        "hidden_at",
-    )
+    COLUMNS: ClassVar[tuple] = ("public_id", "author_role", "kind", "text", "auto_code", "auto_params")
     public_id: object
     author_role: str
     kind: str
     text: str
     auto_code: str
     auto_params: dict
-    created_at: object
-    hidden_at: object
+    created_at: object  # the Discussion's start (the message is written then)
+    is_hidden: bool
     attachment_rows: list  # [(public_id, file name)]
-
-    @property
-    def is_hidden(self):
-        return self.hidden_at is not None
 
     @property
     def is_automatic(self):

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -26,6 +27,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from core.errors import DomainError
+from core.instants import InstantMicros, instant
 from core.uploads import check_upload
 from discussions import rules, services
 from discussions.models import Attachment, Discussion, Message, Role
@@ -107,39 +109,65 @@ ISSUE_COLUMNS = (
     "reason",
     "status",
     "is_open",
-    "opened_at",
-    "created_at",
-    "reply_due_at",
-    "seller_replied_at",
     "expected_solution",
     "expected_amount",
     "expected_percent",
     "opened_by_marketplace",
     "last_message_status",
-    "last_message_at",
     "buyer_id",
     "market_id",
 )
+# Instants, read through core.instants (they are most of a page's values).
+ISSUE_INSTANTS = {
+    "opened_at": "opened_at",
+    "created_at": "created_at",
+    "reply_due_at": "reply_due_at",
+    "seller_replied_at": "seller_replied_at",
+    "last_message_at": "last_message_at",
+    "order_created_at": "order__created_at",
+}
 
 
 MARKET_COLUMNS = ("domain", "currency", "time_zone", "holiday_country", "language")
 
 
+def _initial_message_id():
+    """The initial message of each Discussion (see `issue_serializers._initial_message`):
+    the buyer's own message written when opening it, else the automatic message that
+    started it — a correlated subquery through the index on (discussion, created_at)."""
+    opening = Message.objects.filter(discussion=OuterRef("pk"), created_at=OuterRef("created_at")).order_by("pk")
+    return Coalesce(
+        Subquery(opening.filter(author_role=Role.BUYER).values("pk")[:1]),
+        Subquery(opening.filter(kind=Message.Kind.AUTOMATIC, auto_code__in=s.OPENING_CODES).values("pk")[:1]),
+    )
+
+
+def _messages_count():
+    """The number of a Discussion's messages (all of them, as /chat lists them)."""
+    counted = Message.objects.filter(discussion=OuterRef("pk")).order_by().values("discussion")
+    return Coalesce(Subquery(counted.annotate(count=Count("pk")).values("count")), 0)
+
+
 def issue_rows(queryset):
-    """The Discussions of `queryset` as `IssueRow`s, in one query (their markets' columns
-    come along and make one Market object per market)."""
+    """The Discussions of `queryset` as `IssueRow`s, in one query: their order, line,
+    buyer and market columns, their number of messages and the id of their initial
+    message come along (one Market object is made per market)."""
     related = {
         "order_public_id": F("order__public_id"),
-        "order_created_at": F("order__created_at"),
         "offer_id": F("line__offer_id"),
         "line_quantity": F("line__quantity"),
         "buyer_login": F("buyer__username"),
+        "initial_message_id": _initial_message_id(),
+        "messages_count": _messages_count(),
         **{f"market_{name}": F(f"market__{name}") for name in MARKET_COLUMNS},
+        **{f"instant_{name}": InstantMicros(path) for name, path in ISSUE_INSTANTS.items()},
     }
     rows = queryset.annotate(**related).values(*ISSUE_COLUMNS, *related)
     markets = {}
     result = []
     for row in rows:
+        for name in ISSUE_INSTANTS:
+            row[name] = instant(row.pop(f"instant_{name}"))
         fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
         market = markets.get(row["market_id"])
         if market is None:
@@ -148,63 +176,36 @@ def issue_rows(queryset):
     return result
 
 
-def opening_messages(discussions):
-    """{discussion id: its initial message} in two queries (the messages, their
-    attachments): the buyer's own message written when opening it, else the automatic
-    message that started it (see `issue_serializers._initial_message`)."""
-    started = {d.id: d.created_at for d in discussions}
+def opening_messages(rows):
+    """{discussion id: its initial message} in two queries by primary keys (the messages,
+    their attachments). A message's instant is its Discussion's start, so it is not read
+    again."""
+    started = {row.initial_message_id: row for row in rows if row.initial_message_id is not None}
     if not started:
         return {}
-    # Messages written at the instant their Discussion started, through the index on
-    # (discussion, created_at); the pairs are matched here (no join with the Discussions).
-    candidates = (
-        Message.objects.filter(discussion_id__in=started, created_at__in=set(started.values()))
-        .filter(Q(author_role=Role.BUYER) | Q(kind=Message.Kind.AUTOMATIC, auto_code__in=s.OPENING_CODES))
-        .order_by("pk")
-        .values("id", "discussion_id", *s.OpeningMessage.COLUMNS)
+    messages = Message.objects.filter(pk__in=started).values(
+        "id", *s.OpeningMessage.COLUMNS, is_hidden=Q(hidden_at__isnull=False)
     )
-    chosen = {}
-    for row in candidates:
-        if row["created_at"] != started[row["discussion_id"]]:
-            continue
-        current = chosen.get(row["discussion_id"])
-        if current is None or (current["author_role"] != Role.BUYER and row["author_role"] == Role.BUYER):
-            chosen[row["discussion_id"]] = row
     attachments = {}
-    for message_id, public_id, name in Attachment.objects.filter(
-        message_id__in=[row["id"] for row in chosen.values()]
-    ).values_list("message_id", "public_id", "original_name"):
+    for message_id, public_id, name in Attachment.objects.filter(message_id__in=started).values_list(
+        "message_id", "public_id", "original_name"
+    ):
         attachments.setdefault(message_id, []).append((public_id, name))
     return {
-        discussion_id: s.OpeningMessage(
-            **{key: row[key] for key in s.OpeningMessage.COLUMNS}, attachment_rows=attachments.get(row["id"], [])
+        started[message["id"]].id: s.OpeningMessage(
+            **{key: message[key] for key in s.OpeningMessage.COLUMNS},
+            created_at=started[message["id"]].created_at,
+            is_hidden=message["is_hidden"],
+            attachment_rows=attachments.get(message["id"], []),
         )
-        for discussion_id, row in chosen.items()
+        for message in messages
     }
-
-
-def messages_counts(discussions):
-    """{discussion id: number of messages} in one grouped query through the message index."""
-    ids = [d.id for d in discussions]
-    if not ids:
-        return {}
-    rows = (
-        Message.objects.filter(discussion_id__in=ids)
-        .order_by()
-        .values("discussion_id")
-        .annotate(count=Count("pk"))
-        .values_list("discussion_id", "count")
-    )
-    return dict(rows)
 
 
 def _issues_data(rows, request, now):
     opening = opening_messages(rows)
-    counts = messages_counts(rows)
     return [
-        s.issue(
-            row, initial_message=opening.get(row.id), messages_count=counts.get(row.id, 0), request=request, now=now
-        )
+        s.issue(row, initial_message=opening.get(row.id), messages_count=row.messages_count, request=request, now=now)
         for row in rows
     ]
 
