@@ -129,15 +129,16 @@ def seed(sender=None, *, users, offers, now, **kwargs):
     )
     tasks.mark_seller_overdue(now=now - 1 * DAY)
 
-    # 12. Czech market, on the linked account; the seller replied.
-    d = open_(
-        paid(offers["Bezdrátová sluchátka ANC"], buyer_cz, 6 * DAY),
-        2 * DAY,
-        Reason.PRODUCT_PROBLEM,
-        "Sluchátka nejdou spárovat.",
-        expected_solution=Solution.REFUND,
-    )
-    say(d, seller_cz, Role.SELLER, 2 * DAY - 3 * HOUR, "Zkuste prosím reset podle návodu, případně vrátíme peníze.")
+    # 12. Czech market, on the linked account; the seller replied (both write Czech).
+    with translation.override("cs"):
+        d = open_(
+            paid(offers["Bezdrátová sluchátka ANC"], buyer_cz, 6 * DAY),
+            2 * DAY,
+            Reason.PRODUCT_PROBLEM,
+            "Sluchátka nejdou spárovat.",
+            expected_solution=Solution.REFUND,
+        )
+        say(d, seller_cz, Role.SELLER, 2 * DAY - 3 * HOUR, "Zkuste prosím reset podle návodu, případně vrátíme peníze.")
 
     # 12b. Slovak and Hungarian markets, each written in its buyer's language; in Hungary
     # the buyer asked for help after the seller's silence.
@@ -149,7 +150,7 @@ def seed(sender=None, *, users, offers, now, **kwargs):
             "Ľavé slúchadlo po týždni prestalo hrať.",
             expected_solution=Solution.REPLACEMENT,
         )
-    with translation.override("pl"):
+    with translation.override("sk"):
         say(
             d,
             users["predajca_sk"],

@@ -7,6 +7,8 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
 from core.mediators import MEDIATORS_GROUP
 from orders.models import (
@@ -56,9 +58,21 @@ def counts():
     return {model.__name__: model.objects.count() for model in SEEDED_MODELS}
 
 
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """The demo data, loaded once for the tests of this module that only read it (seeding
+    takes seconds): inside a transaction rolled back after the module's last test, with
+    each test in its own savepoint, as Django's setUpTestData does."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        seed()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db):
-    seed()
+def seeded(_seeded_once, db):
+    return None
 
 
 def test_seed_demo_run_twice_creates_no_duplicates(db):
@@ -124,11 +138,16 @@ def test_seed_demo_orders_older_than_45_and_180_days(seeded):
     assert Order.objects.filter(created_at__gt=NOW - 45 * DAY).exists()
 
 
-def test_seed_demo_covers_pl_and_cz_markets(seeded):
-    markets = set(Order.objects.values_list("market_id", flat=True))
+def test_seed_demo_i18n_01_covers_all_four_markets_in_their_languages(seeded):
+    from discussions.models import Discussion, Message, Role
 
-    assert {Market.Code.PL, Market.Code.CZ} <= markets
-    assert {Market.Code.PL, Market.Code.CZ} <= set(SellerAccount.objects.values_list("market_id", flat=True))
+    every = set(Market.Code.values)
+    assert set(Order.objects.values_list("market_id", flat=True)) == every
+    assert set(SellerAccount.objects.values_list("market_id", flat=True)) == every
+    assert set(Discussion.objects.values_list("market_id", flat=True)) == every
+    written = Message.objects.filter(author_role__in=[Role.BUYER, Role.SELLER])
+    for code, language in [("CZ", "cs"), ("SK", "sk"), ("HU", "hu")]:
+        assert set(written.filter(discussion__market_id=code).values_list("language", flat=True)) == {language}
     for order in Order.objects.select_related("market", "seller_account"):
         assert order.market_id == order.lines.get().offer.market_id
 
