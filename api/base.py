@@ -35,9 +35,21 @@ SCOPE_ORDERS_READ = "allegro:api:orders:read"
 SCOPE_ORDERS_WRITE = "allegro:api:orders:write"
 
 
+class RenderedJSON:
+    """A body already rendered as JSON bytes (the issue list assembles cached issues)."""
+
+    def __init__(self, content):
+        self.content = content
+
+
 class BetaRenderer(JSONRenderer):
     media_type = BETA
     format = "beta"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, RenderedJSON):
+            return data.content
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class PublicRenderer(JSONRenderer):

@@ -11,13 +11,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -34,8 +35,9 @@ from discussions.models import Attachment, Discussion, Message, Role
 from discussions.rules import Action
 from orders.models import Market
 
+from . import issue_cache
 from . import issue_serializers as s
-from .base import ApiError, IssuesView, int_param, uuid_param
+from .base import ApiError, BetaRenderer, IssuesView, RenderedJSON, int_param, uuid_param
 from .models import AttachmentDeclaration
 
 PAGE_DEFAULT = 10
@@ -162,7 +164,12 @@ def issue_rows(queryset):
         **{f"market_{name}": F(f"market__{name}") for name in MARKET_COLUMNS},
         **{f"instant_{name}": InstantMicros(path) for name, path in ISSUE_INSTANTS.items()},
     }
-    rows = queryset.annotate(**related).values(*ISSUE_COLUMNS, *related)
+    hidden = {
+        "initial_message_hidden": Exists(
+            Message.objects.filter(pk=OuterRef("initial_message_id"), hidden_at__isnull=False)
+        )
+    }
+    rows = queryset.annotate(**related).annotate(**hidden).values(*ISSUE_COLUMNS, *related, *hidden)
     markets = {}
     result = []
     for row in rows:
@@ -202,12 +209,27 @@ def opening_messages(rows):
     }
 
 
-def _issues_data(rows, request, now):
-    opening = opening_messages(rows)
-    return [
-        s.issue(row, initial_message=opening.get(row.id), messages_count=row.messages_count, request=request, now=now)
-        for row in rows
-    ]
+def _issues_json(rows, request, now):
+    """The issues of `rows`, each rendered as JSON bytes: from the process's cache of
+    rendered issues (api.issue_cache) when nothing it shows has changed, else mapped and
+    rendered now (and kept)."""
+    language = get_language()
+    base = s.attachment_url(request, "")
+    keys = [issue_cache.key(row, language, base) for row in rows]
+    rendered = issue_cache.get_many(keys)
+    missing = [row for row, item in zip(rows, keys, strict=True) if item not in rendered]
+    if missing:
+        opening = opening_messages(missing)
+        renderer = BetaRenderer()
+        fresh = {}
+        for row in missing:
+            body = s.issue(
+                row, initial_message=opening.get(row.id), messages_count=row.messages_count, request=request, now=now
+            )
+            fresh[issue_cache.key(row, language, base)] = renderer.render(body)
+        issue_cache.put_many(fresh)
+        rendered.update(fresh)
+    return [rendered[item] for item in keys]
 
 
 def _status_filter(request):
@@ -267,8 +289,8 @@ class IssueListView(IssuesView):
             discussions = discussions.filter(condition)
         total = discussions.count()
         page = issue_rows(discussions.order_by("-opened_at", "-id")[offset : offset + limit])
-        body = {"issues": _issues_data(page, request, now), "totalCount": total}
-        return Response(body)
+        issues = b",".join(_issues_json(page, request, now))
+        return Response(RenderedJSON(b'{"issues":[' + issues + b'],"totalCount":' + str(total).encode() + b"}"))
 
 
 class IssueDetailView(IssuesView):
@@ -283,7 +305,7 @@ class IssueDetailView(IssuesView):
         rows = issue_rows(discussions_of(self.seller_account).filter(public_id=issue_id))
         if not rows:
             raise Http404
-        return Response(_issues_data(rows, request, now)[0])
+        return Response(RenderedJSON(_issues_json(rows, request, now)[0]))
 
 
 class IssueChatView(IssuesView):

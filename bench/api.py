@@ -13,6 +13,10 @@ threads:
 
 and prints each figure and the ratio API / trivial (target >= 0.20).
 
+The issue list repeats the same page, so after the first request its issues come from
+each worker's cache of rendered issues (api.issue_cache), as for an integration polling
+it; `--issue-cache-size 0` measures every issue mapped and rendered each time.
+
 Run:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_api .venv/bin/python bench/api.py
   .venv/bin/python bench/api.py          (SQLite in a temporary file)
@@ -317,7 +321,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--issue-cache-size",
+        type=int,
+        default=None,
+        help="API_ISSUE_CACHE_SIZE for the server (default: the setting's default; 0 measures every issue mapped)",
+    )
     args = parser.parse_args()
+    if args.issue_cache_size is not None:
+        SERVER_ENV["API_ISSUE_CACHE_SIZE"] = str(args.issue_cache_size)
 
     database = Database(os.environ.get("DATABASE_URL", ""))
     os.environ["DATABASE_URL"] = database.url

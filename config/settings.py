@@ -188,6 +188,8 @@ SELLER_UNRESOLVED_THRESHOLD = env.int("SELLER_UNRESOLVED_THRESHOLD", default=5)
 API_BASE_PATH = env.str("API_BASE_PATH", default="api").strip("/")
 # Requests per access token (DRF rate syntax: "<n>/<second|minute|hour|day>").
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="9000/minute")
+# Rendered issues kept per process for /sale/issues (api.issue_cache); 0 turns it off.
+API_ISSUE_CACHE_SIZE = env.int("API_ISSUE_CACHE_SIZE", default=20000)
 # Attachments uploaded through the API (declared, then PUT to the one-time URL).
 API_ATTACHMENT_MAX_BYTES = env.int("API_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
