@@ -183,7 +183,8 @@ def test_blk_06_pictures_stay_when_going_back_and_blk_08_linked_account_only_con
     assert entry.images.count() == 3
     image = entry.images.first()
     thumbnail = page.locator(f'img[src="/seller/inactive-buyers/evidence/{image.pk}/thumbnail/"]')
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The thumbnail loads after the page's own load event may have fired: wait for it.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
 
     # BLK-08: on the linked Czech account the same login needs only a confirmation.
     page.context.clear_cookies()
