@@ -3,9 +3,10 @@
 The market is the one the user switched to (a cookie), else the one of the host name,
 else DEFAULT_MARKET (`orders.markets.market_code_for_request`). The language is the one
 the user chose (the switch in the header, kept in the language cookie), else the one
-they chose before signing in on another device (their profile, put in the session at
-sign-in), else the market's language. Django's LocaleMiddleware would follow the browser's Accept-Language
-instead; the product speaks the market's language whatever the browser says.
+they chose before, on another device (their profile, put in the session at sign-in),
+else the market's language. Django's LocaleMiddleware would follow the browser's
+Accept-Language instead; the product speaks the market's language whatever the browser
+says.
 """
 
 from django.conf import settings

@@ -35,7 +35,6 @@ def ensure_markets(sender=None, using="default", apps=None, **kwargs):
 # --- The market a request is on --------------------------------------------------------
 # Resolved without a query: the four markets are reference data defined above.
 
-MARKET_CODES = [row[0] for row in MARKETS]
 MARKET_LANGUAGES = {row[0]: row[5] for row in MARKETS}
 MARKET_DOMAINS = {row[0]: row[1] for row in MARKETS}
 

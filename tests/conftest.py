@@ -105,3 +105,9 @@ def mediator(db):
 @pytest.fixture
 def offer(seller_account):
     return OfferFactory(seller_account=seller_account, title="Headphones", stock=5)
+
+
+@pytest.fixture
+def bulk_offer(seller_account):
+    """An offer with stock for many orders (the named `offer` has 5 units)."""
+    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)

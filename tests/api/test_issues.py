@@ -63,11 +63,6 @@ def api_at(time_machine, seller, oauth_app):
 
 
 @pytest.fixture
-def stock_offer(seller_account):
-    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
-
-
-@pytest.fixture
 def order(offer, buyer):
     return make_order(offer, buyer)
 
@@ -159,10 +154,10 @@ def test_api_01_initial_message_of_a_discussion_opened_by_allegro_has_role_admin
     assert issue["chat"]["initialMessage"]["text"].startswith("Allegro started this Discussion")
 
 
-def test_api_01_list_is_ordered_by_the_latest_opening(api, stock_offer, buyer):
-    first = open_discussion(make_order(stock_offer, buyer), now=OPENED)
-    third = open_discussion(make_order(stock_offer, buyer), now=OPENED + HOUR / 3)
-    second = open_discussion(make_order(stock_offer, buyer), now=OPENED + HOUR / 6)
+def test_api_01_list_is_ordered_by_the_latest_opening(api, bulk_offer, buyer):
+    first = open_discussion(make_order(bulk_offer, buyer), now=OPENED)
+    third = open_discussion(make_order(bulk_offer, buyer), now=OPENED + HOUR / 3)
+    second = open_discussion(make_order(bulk_offer, buyer), now=OPENED + HOUR / 6)
     # The first one is closed and reopened: its latest opening is now the newest.
     services.mark_resolved(first, buyer=buyer, now=OPENED + HOUR / 2)
     services.reopen_discussion(first, buyer=buyer, now=NOW - HOUR / 4)
@@ -173,11 +168,11 @@ def test_api_01_list_is_ordered_by_the_latest_opening(api, stock_offer, buyer):
     assert issues[0]["openedDate"] == api_time(NOW - HOUR / 4)
 
 
-def test_api_01_list_filters_by_checkout_form_and_status(api_at, stock_offer, buyer):
-    ongoing = open_discussion(make_order(stock_offer, buyer))
-    closed = open_discussion(make_order(stock_offer, buyer))
+def test_api_01_list_filters_by_checkout_form_and_status(api_at, bulk_offer, buyer):
+    ongoing = open_discussion(make_order(bulk_offer, buyer))
+    closed = open_discussion(make_order(bulk_offer, buyer))
     services.mark_resolved(closed, buyer=buyer, now=OPENED + HOUR)
-    unresolved = open_discussion(make_order(stock_offer, buyer))
+    unresolved = open_discussion(make_order(bulk_offer, buyer))
     later = OPENED + 8 * DAY  # NOT_RECEIVED: unresolved after 7 days (DSC-17)
     services.mark_unresolved(unresolved, buyer=buyer, now=later)
     api = api_at(later + HOUR)
@@ -200,8 +195,8 @@ def test_api_01_list_filters_by_checkout_form_and_status(api_at, stock_offer, bu
     }
 
 
-def test_api_01_list_pages_with_limit_and_offset(api, stock_offer, buyer):
-    made = [open_discussion(make_order(stock_offer, buyer), now=OPENED + i * HOUR / 10) for i in range(3)]
+def test_api_01_list_pages_with_limit_and_offset(api, bulk_offer, buyer):
+    made = [open_discussion(make_order(bulk_offer, buyer), now=OPENED + i * HOUR / 10) for i in range(3)]
     newest_first = [str(d.public_id) for d in reversed(made)]
 
     default = body(api.get("/sale/issues"))
@@ -256,16 +251,16 @@ def test_api_01_list_needs_a_valid_token_with_the_disputes_scope(discussion, exp
     assert ApiClient(orders_only).get("/sale/issues", contract_check=False).status_code == 403
 
 
-def test_api_01_list_runs_a_constant_number_of_queries(api, stock_offer, buyer, django_assert_max_num_queries):
+def test_api_01_list_runs_a_constant_number_of_queries(api, bulk_offer, buyer, django_assert_max_num_queries):
     """1 and 100 Discussions cost the same: the token, the account, the count, the page,
     the messages' counts, the initial messages and their attachments."""
-    open_discussion(make_order(stock_offer, buyer), text="First", files=[upload()])
+    open_discussion(make_order(bulk_offer, buyer), text="First", files=[upload()])
     with django_assert_max_num_queries(7) as one:
         assert body(api.get("/sale/issues?limit=100"))["totalCount"] == 1
     for i in range(99):
         files = [upload()] if i % 3 == 0 else []
         text = "Hello" if i % 2 == 0 else ""
-        open_discussion(make_order(stock_offer, buyer), text=text, files=files, now=OPENED + i * HOUR / 100)
+        open_discussion(make_order(bulk_offer, buyer), text=text, files=files, now=OPENED + i * HOUR / 100)
     with django_assert_max_num_queries(len(one.captured_queries)) as hundred:
         data = body(api.get("/sale/issues?limit=100"))
     assert len(data["issues"]) == 100

@@ -122,12 +122,6 @@ def _english(_reset_locale):
 
 
 @pytest.fixture
-def bulk_offer(seller_account):
-    """An offer of the seller's account with stock for many orders (`offer` has 5 units)."""
-    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
-
-
-@pytest.fixture
 def other_offer(other_seller_account):
     return OfferFactory(seller_account=other_seller_account, title="Lamp", stock=100)
 

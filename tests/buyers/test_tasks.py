@@ -22,15 +22,10 @@ from tests.buyers.test_services import (
     buy,
     restriction_message,
 )
-from tests.factories import OfferFactory, UserFactory
+from tests.factories import UserFactory
 
 SCHEDULE = "buyers.expire_entries"
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture
-def bulk_offer(seller_account):
-    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
 
 
 @pytest.fixture

@@ -61,11 +61,6 @@ def client(client):
     return client
 
 
-@pytest.fixture
-def bulk_offer(seller_account):
-    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
-
-
 def bought(offer, buyer, count=3, *, start=NOW - 10 * DAY):
     """`count` paid orders of the buyer from the offer's account, an hour apart."""
     return [make_order(offer, buyer, now=start + i * HOUR) for i in range(count)]

@@ -15,7 +15,6 @@ from discussions import services
 from discussions.models import Discussion, Reason
 from orders import services as order_services
 from orders.models import Order, Shipment
-from tests.factories import OfferFactory
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 HOUR = timedelta(hours=1)
@@ -72,18 +71,6 @@ def fresh(discussion):
     return Discussion.objects.select_related("market", "seller_account__user", "buyer", "order", "line").get(
         pk=discussion.pk
     )
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The named actors get real passwords; PBKDF2 would make each test's setup take ~0.5 s."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def bulk_offer(seller_account):
-    """An offer with stock for many orders (the named `offer` has 5 units)."""
-    return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
 
 
 @pytest.fixture

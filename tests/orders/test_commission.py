@@ -80,11 +80,6 @@ def described(application, language="en"):
         return commission.describe_conditions(application.unmet_conditions, application.order)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def offer(seller_account):
     """The 100.00 PLN headphones (10.00 PLN commission per unit), with stock for several orders."""

@@ -18,11 +18,6 @@ QUEUE = "admin:discussions_queue"
 APPEAL = "admin:orders_commissionrefund_appeal"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def appealed(seller_account, seller, buyer):
     """A NOT_PAID application on a paid order, rejected, then appealed by the seller."""

@@ -27,11 +27,6 @@ Status = CommissionRefund.Status
 pytestmark = POSTGRES_RACES
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def offer(seller_account):
     return OfferFactory(seller_account=seller_account, title="Headphones", stock=1000)

@@ -8,8 +8,6 @@ these races only mean something on PostgreSQL.
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from orders import services
 from orders.models import Offer, Order, OrderEvent, Refund
 from tests.factories import OfferFactory, UserFactory
@@ -20,11 +18,6 @@ HOUR = timedelta(hours=1)
 ROUNDS = 5
 
 pytestmark = POSTGRES_RACES
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_ord_03_two_buyers_racing_for_the_last_unit_only_one_gets_it(seller_account):

@@ -42,11 +42,6 @@ SEEDED_MODELS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(at=NOW):
     out = StringIO()
     with time_machine.travel(at, tick=False):

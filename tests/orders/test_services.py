@@ -48,12 +48,6 @@ def fresh(order):
     return Order.objects.get(pk=order.pk)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The named actors are made with set_password(); PBKDF2 would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def unpaid_order(offer, buyer):
     """Two units of the 100.00 offer, unpaid (online)."""

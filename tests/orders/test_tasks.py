@@ -23,11 +23,6 @@ DAY = timedelta(days=1)
 INPOST = Shipment.Carrier.INPOST
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def ship(seller_account, buyer):
     """ship(tracking_number, at=…): a paid order whose parcel was handed to the carrier at `at`."""
