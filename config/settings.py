@@ -278,7 +278,7 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 2
 
-# Rate limits are counted in this cache: Redis when REDIS_URL is set (shared by every
+# Rate limits and sessions are kept in this cache: Redis when REDIS_URL is set (shared by every
 # web worker), else each process's memory.
 CACHES = {
     "default": (
@@ -287,6 +287,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Sessions are read from the cache and written through to the database (issue 13: no
+# session query per page); with the per-process memory cache a miss falls back to the
+# database, so several processes still share every session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,16 +1,32 @@
+from django.db import connection
+
+
+def _header_facts(user_id, seller_account_id):
+    """The unread count and the id of the active seller block, if any, in one round trip
+    (both through partial indexes: ntf_unread_idx, seller_block_one_active). Every page
+    shows them, so they are read without building two ORM queries."""
+    from .models import Notification, SellerBlock
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND read_at IS NULL),"
+            f" (SELECT id FROM {SellerBlock._meta.db_table} WHERE seller_account_id = %s AND lifted_at IS NULL)",
+            [user_id, seller_account_id],
+        )
+        return cursor.fetchone()
+
+
 def notifications(request):
-    """Header data for signed-in users: the unread count (one indexed COUNT) and, for a
-    blocked seller account, the block with the Discussions to explain (MED-09)."""
+    """Header data for signed-in users: the unread count and, for a blocked seller
+    account, the block with the Discussions to explain (MED-09)."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {}
-    from .models import Notification, SellerBlock
+    from .models import SellerBlock
 
-    context = {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
-    if hasattr(user, "seller_account"):
-        context["seller_block"] = (
-            SellerBlock.objects.filter(seller_account__user=user, lifted_at__isnull=True)
-            .prefetch_related("discussions")
-            .first()
-        )
+    account = getattr(user, "seller_account", None)
+    unread, block_id = _header_facts(user.pk, account.pk if account else None)
+    context = {"unread_notifications": unread}
+    if block_id is not None:
+        context["seller_block"] = SellerBlock.objects.prefetch_related("discussions").get(pk=block_id)
     return context
