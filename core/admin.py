@@ -1,10 +1,19 @@
 """Admin building blocks for the mediators' desk: history is shown, never edited."""
 
+import json
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field, quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -100,3 +109,116 @@ class MarketFilter(admin.SimpleListFilter):
 def market_filter(path):
     """A MarketFilter over `path`, e.g. market_filter("order__market")."""
     return type("MarketFilter", (MarketFilter,), {"market_path": path})
+
+
+# --- Read-only change forms rendered from plain values (issue 13) ------------------------
+
+
+def readonly_contents(model_admin, obj, field, empty):
+    """What Django's read-only field shows for a model field (AdminReadonlyField.contents):
+    a related object as a link to its admin page, anything else as display_for_field."""
+    value = getattr(obj, field.name)
+    if field.is_relation and value is not None:
+        opts = field.related_model._meta
+        try:
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(value.pk)],
+                current_app=model_admin.admin_site.name,
+            )
+        except NoReverseMatch:
+            shown = str(value)
+        else:
+            shown = format_html('<a href="{}">{}</a>', url, value)
+    else:
+        shown = display_for_field(value, field, empty)
+    return conditional_escape(linebreaksbr(shown))
+
+
+INLINE_LABEL = mark_safe(' class="inline"')
+
+
+def readonly_fieldsets(model_admin, request, obj):
+    """The fieldsets of a change form whose fields are all read-only, as the values that
+    admin/includes/fieldset.html shows, computed once: what a lean template loops over
+    instead of Django's form and field wrappers."""
+    opts = model_admin.opts
+    empty = model_admin.get_empty_value_display()
+    suffix = gettext(":")
+    fieldsets = []
+    for index, (name, options) in enumerate(model_admin.get_fieldsets(request, obj)):
+        classes = " ".join(options.get("classes", ()))
+        lines = []
+        for line in options["fields"]:
+            names = [line] if isinstance(line, str) else list(line)
+            single = len(names) == 1
+            fields = []
+            for position, field_name in enumerate(names):
+                field = opts.get_field(field_name)
+                box = "flex-container" if single else f"flex-container fieldBox field-{field_name}"
+                inline = "" if position == 0 else INLINE_LABEL
+                fields.append(
+                    {
+                        "box": box,
+                        "label": format_html("<label{}>{}{}</label>", inline, capfirst(field.verbose_name), suffix),
+                        "contents": readonly_contents(model_admin, obj, field, empty),
+                        "help": field.help_text,
+                    }
+                )
+            lines.append({"classes": "".join(f" field-{n}" for n in names), "single": single, "fields": fields})
+        fieldsets.append(
+            {
+                "name": capfirst(name) if name else "",
+                "classes": classes,
+                "heading_id": f"fieldset-0-{index}-heading",
+                "is_collapsible": bool(name) and "collapse" in options.get("classes", ()),
+                "description": options.get("description"),
+                "lines": lines,
+            }
+        )
+    return fieldsets
+
+
+def readonly_inline(inline, parent, objects):
+    """A tabular inline of read-only rows (ReadOnlyInline) as the values that
+    admin/edit_inline/tabular.html shows, for `objects` of `parent`."""
+    opts = inline.opts
+    fk = (
+        opts.get_field(inline.fk_name)
+        if inline.fk_name
+        else next(f for f in opts.fields if f.many_to_one and f.related_model is type(parent))
+    )
+    prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
+    empty = inline.get_empty_value_display()
+    fields = [opts.get_field(name) for name in inline.fields]
+    rows = [
+        {
+            "original": str(obj),
+            "id": f"{prefix}-{index}",
+            "pk_name": f"{prefix}-{index}-{opts.pk.name}",
+            "pk": obj.pk,
+            "fk_name": f"{prefix}-{index}-{fk.name}",
+            "fk": parent.pk,
+            "cells": [
+                {"name": field.name, "contents": readonly_contents(inline, obj, field, empty)} for field in fields
+            ],
+        }
+        for index, obj in enumerate(objects)
+    ]
+    return {
+        "prefix": prefix,
+        "data": json.dumps(
+            {
+                "name": f"#{prefix}",
+                "options": {
+                    "prefix": prefix,
+                    "addText": gettext("Add another %(verbose_name)s") % {"verbose_name": capfirst(opts.verbose_name)},
+                    "deleteText": gettext("Remove"),
+                },
+            }
+        ),
+        "total": len(rows),
+        "heading": capfirst(opts.verbose_name_plural),
+        "columns": [{"name": field.name, "label": capfirst(field.verbose_name)} for field in fields],
+        "rows": rows,
+    }

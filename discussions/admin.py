@@ -6,6 +6,9 @@ from functools import partial
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
@@ -19,7 +22,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
+from core.admin import (
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    decision_view,
+    market_filter,
+    readonly_fieldsets,
+    readonly_inline,
+)
 from core.errors import DomainError
 from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
@@ -245,19 +255,102 @@ class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return None
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """MED-02: the case view — one timeline and both parties' history."""
+        """MED-02: the case view — one timeline and both parties' history. A plain GET is
+        rendered from values computed once (`case_view`, issue 13); anything else (a POST,
+        which a mediator may not make, a pop-up) goes through Django's change form with
+        the same case file."""
+        if request.method == "GET" and IS_POPUP_VAR not in request.GET and TO_FIELD_VAR not in request.GET:
+            discussion = self.get_object(request, object_id)
+            if discussion is not None and self.has_view_or_change_permission(request, discussion):
+                return self.case_view(request, discussion)
+        return self.change_form_view(request, object_id, form_url, extra_context)
+
+    def change_form_view(self, request, object_id, form_url="", extra_context=None):
+        """Django's own change form of a Discussion, with the case file above the fields."""
         discussion = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if discussion is not None:
-            extra_context["title"] = _("Case of Discussion %(number)s") % {"number": discussion.number}
-            extra_context["timeline"] = casefile.timeline(discussion)
-            extra_context["history"] = casefile.party_history(discussion)
-            changelist = reverse("admin:discussions_discussion_changelist")
-            extra_context["buyer_history_url"] = f"{changelist}?buyer__id__exact={discussion.buyer_id}"
-            extra_context["seller_history_url"] = (
-                f"{changelist}?seller_account__id__exact={discussion.seller_account_id}"
-            )
+        extra_context = {**(extra_context or {}), **(self.case_file(request, discussion) if discussion else {})}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def case_file(self, request, discussion, proposals=None):
+        """What the case view adds to a change form: title, timeline, both parties'
+        history and the mediator's buttons."""
+        changelist = reverse("admin:discussions_discussion_changelist")
+        return {
+            "title": _("Case of Discussion %(number)s") % {"number": discussion.number},
+            "timeline": casefile.timeline(discussion, proposals=proposals),
+            "history": casefile.party_history(discussion),
+            "buyer_history_url": f"{changelist}?buyer__id__exact={discussion.buyer_id}",
+            "seller_history_url": f"{changelist}?seller_account__id__exact={discussion.seller_account_id}",
+            "case_tools": self.case_tools(request, discussion),
+        }
+
+    def case_tools(self, request, discussion):
+        """The mediator's buttons above the case, each shown only when its service allows it."""
+        tools = []
+        if request.user.has_perm("discussions.mediate_discussion"):
+            pk = discussion.pk
+            if discussion.is_open and not discussion.mediator_active:
+                tools.append(("discussions_discussion_join", _("Join as Allegro")))
+            if discussion.mediator_active and discussion.is_open:
+                tools.append(("discussions_discussion_post", _("Post as Allegro")))
+                tools.append(("discussions_discussion_conclude", _("Conclude the mediation")))
+            if discussion.is_open:
+                tools.append(("discussions_discussion_protect", _("Allegro Protect")))
+            else:
+                tools.append(("discussions_discussion_reopen", _("Reopen at the buyer's request")))
+            tools = [{"url": reverse(f"admin:{name}", args=[pk]), "label": label} for name, label in tools]
+        tools.append({"url": reverse("admin:orders_order_change", args=[discussion.order_id]), "label": _("Order")})
+        return tools
+
+    def case_view(self, request, discussion):
+        """The change page of a Discussion as Django's read-only change form shows it
+        (same fieldsets, inline, buttons and links), rendered from plain values."""
+        inlines = []
+        proposals = None
+        media = self.media
+        for inline in self.get_inline_instances(request, discussion):
+            objects = list(inline.get_queryset(request).filter(discussion=discussion))
+            if inline.model is Proposal:
+                proposals = objects
+            inlines.append(readonly_inline(inline, discussion, objects))
+            media += inline.media
+        preserved_filters = self.get_preserved_filters(request)
+        history_url = reverse("admin:discussions_discussion_history", args=[quote(discussion.pk)])
+        context = {
+            **self.admin_site.each_context(request),
+            **self.case_file(request, discussion, proposals),
+            "subtitle": str(discussion),
+            "object_id": str(discussion.pk),
+            "original": discussion,
+            "is_popup": False,
+            "to_field": None,
+            "media": media,
+            "errors": None,
+            "preserved_filters": preserved_filters,
+            "add": False,
+            "change": True,
+            "has_view_permission": True,
+            "has_add_permission": self.has_add_permission(request),
+            "has_change_permission": self.has_change_permission(request, discussion),
+            "has_delete_permission": self.has_delete_permission(request, discussion),
+            "has_editable_inline_admin_formsets": False,
+            "has_file_field": False,
+            "has_absolute_url": False,
+            "form_url": "",
+            "opts": self.opts,
+            "save_as": self.save_as,
+            "save_on_top": self.save_on_top,
+            "to_field_var": TO_FIELD_VAR,
+            "is_popup_var": IS_POPUP_VAR,
+            "app_label": self.opts.app_label,
+            "case_fieldsets": readonly_fieldsets(self, request, discussion),
+            "case_inlines": inlines,
+            "history_url": add_preserved_filters(
+                {"preserved_filters": preserved_filters, "opts": self.opts}, history_url
+            ),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/discussions/discussion/case.html", context)
 
     def lookup_allowed(self, lookup, value, request=None):
         # The case view links to both parties' other Discussions.

@@ -6,7 +6,12 @@ queries, whatever the length of the conversation."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, Q
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.ui import money
@@ -30,6 +35,20 @@ class TimelineEntry:
     # The language a person's message was written in (I18N-01), its code and its name.
     language: str = ""
     language_name: str = ""
+    # What the case view shows, computed once (issue 13): the time in the active zone,
+    # the <li>'s classes, "role · who", the language tag.
+    when: str = ""
+    css: str = ""
+    who_line: str = ""
+    language_tag: str = ""
+
+    def present(self):
+        self.when = timezone.localtime(self.at).strftime("%d.%m.%Y %H:%M")
+        self.css = f"kind-{self.kind} role-{self.role_code}" + (" hidden-message" if self.hidden else "")
+        self.role = str(self.role)
+        self.who_line = f"{self.role} · {self.who}" if self.who and self.who != self.role else self.role
+        if self.language:
+            self.language_tag = gettext("written in: %(language)s") % {"language": self.language_name}
 
 
 def _history(queryset):
@@ -71,7 +90,16 @@ def _role_label(role):
     return Role(role).label if role in Role.values else role
 
 
-def timeline(discussion):
+def _attachment(attachment):
+    return {
+        "url": reverse("discussions:attachment", args=[attachment.pk]),
+        "name": attachment.original_name,
+        "size": filesizeformat(attachment.size),
+    }
+
+
+def timeline(discussion, proposals=None):
+    """Everything that happened, oldest first; `proposals` when the caller has them."""
     market = discussion.market
     entries = []
     messages = (
@@ -80,6 +108,7 @@ def timeline(discussion):
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
+    language_names = {code: str(name) for code, name in settings.LANGUAGES}
     for message in messages:
         text = (
             render_automatic(message.auto_code, message.auto_params, market) if message.is_automatic else message.text
@@ -92,11 +121,11 @@ def timeline(discussion):
                 role=_role_label(message.author_role),
                 role_code=message.author_role,
                 text=text,
-                attachments=list(message.attachments.all()),
+                attachments=[_attachment(a) for a in message.attachments.all()],
                 hidden=message.hidden_at is not None,
                 anchor=f"m{message.pk}",
                 language=message.language,
-                language_name=message.get_language_display() if message.language else "",
+                language_name=language_names.get(message.language, message.language) if message.language else "",
             )
         )
     for event in OrderEvent.objects.filter(order_id=discussion.order_id).select_related("actor"):
@@ -129,7 +158,9 @@ def timeline(discussion):
                 text=text,
             )
         )
-    for proposal in Proposal.objects.filter(discussion=discussion):
+    if proposals is None:
+        proposals = Proposal.objects.filter(discussion=discussion)
+    for proposal in proposals:
         text = proposal.get_solution_display()
         if proposal.amount is not None:
             text += f" {money(proposal.amount, market.currency)}"
@@ -154,4 +185,6 @@ def timeline(discussion):
         )
     order = {"order": 0, "status": 1, "proposal": 2, "compensation": 3, "message": 4}
     entries.sort(key=lambda e: (e.at, order[e.kind]))
+    for entry in entries:
+        entry.present()
     return entries
