@@ -11,9 +11,11 @@
 - Rate limit per access token (429 with `Retry-After`).
 """
 
+import orjson
 from django.utils import translation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from .policy import (  # noqa: F401 (re-exported for the endpoint modules)
@@ -42,17 +44,40 @@ class RenderedJSON:
         self.content = content
 
 
-class BetaRenderer(JSONRenderer):
-    media_type = BETA
-    format = "beta"
+# What orjson does not write itself (Decimal, lazy texts) — and datetimes, so that they
+# keep DRF's format — goes through DRF's encoder, as JSONRenderer would.
+_DRF_DEFAULT = JSONEncoder().default
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def render_json(data):
+    """`data` as the bytes DRF's JSONRenderer writes (compact, UTF-8, U+2028 and U+2029
+    escaped so the JSON is also JavaScript), about 20 times faster: written by orjson."""
+    content = orjson.dumps(data, default=_DRF_DEFAULT, option=_ORJSON_OPTIONS)
+    if b"\xe2\x80\xa8" in content or b"\xe2\x80\xa9" in content:
+        content = content.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return content
+
+
+class FastJSONRenderer(JSONRenderer):
+    """JSONRenderer written by `render_json`; a body already rendered (RenderedJSON) is
+    sent as it is. An `indent` asked for in the Accept header is honoured by DRF's own
+    encoder."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, RenderedJSON):
             return data.content
-        return super().render(data, accepted_media_type, renderer_context)
+        if data is None or self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        return render_json(data)
 
 
-class PublicRenderer(JSONRenderer):
+class BetaRenderer(FastJSONRenderer):
+    media_type = BETA
+    format = "beta"
+
+
+class PublicRenderer(FastJSONRenderer):
     media_type = PUBLIC
     format = "public"
 

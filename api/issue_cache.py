@@ -1,10 +1,10 @@
 """Rendered issues, kept per process (API-01): integrations poll /sale/issues over and
 over, and a page of 100 issues costs more to map and encode than to read.
 
-An issue's JSON is a function of its page row (`api.issues.issue_rows`: the Discussion's
-columns, its order, line, buyer and market columns, its message count, the id of its
-initial message and whether that message is hidden), of the language and of the
-address the request came to (attachment URLs). Everything else it shows never changes
+An issue's JSON is a function of its page row (`api.issues.issue_values`: the
+Discussion's columns, its order, line, buyer and market columns, its message count, the
+id of its initial message and whether that message is hidden), of the language and of
+the address the request came to (attachment URLs). Everything else it shows never changes
 once written: messages and their attachments are never edited, and the seller's actions
 (discussions.rules) follow from those columns alone. So the cache key is all of these
 values — a Discussion that changed in any way the issue shows has a new key, and there
@@ -25,15 +25,9 @@ def _size():
     return settings.API_ISSUE_CACHE_SIZE
 
 
-def key(row, language, base):
-    values = tuple(value for name, value in sorted(vars(row).items()) if name != "market")
-    market = row.market
-    return (
-        language,
-        base,
-        values,
-        (market.code, market.currency, market.time_zone, market.holiday_country, market.language),
-    )
+def key(values, language, base):
+    """The key of an issue whose page row is `values` (the row's tuple, as read)."""
+    return (language, base, values)
 
 
 def get_many(keys):

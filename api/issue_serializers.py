@@ -333,8 +333,9 @@ def attachment_url(request, public_id):
 
 
 class IssueRow(SimpleNamespace):
-    """A Discussion read as values (api.issues.issue_rows) for `issue()`; it has the
-    attributes the seller's actions of discussions.rules read."""
+    """A Discussion read as values (api.issues.issue_values) for `issue()`; it has the
+    attributes the seller's actions of discussions.rules read, and `values`, the row as
+    read (the issue cache's key)."""
 
     @property
     def pk(self):
@@ -359,6 +360,15 @@ class OpeningMessage:
     @property
     def is_automatic(self):
         return self.kind == Message.Kind.AUTOMATIC
+
+
+@dataclass
+class ChatMessageRow(OpeningMessage):
+    """A message of /chat, read as values (api.issues.chat_rows) for `chat_row`."""
+
+    COLUMNS: ClassVar[tuple] = (*OpeningMessage.COLUMNS, "author_id")
+    author_id: int | None = None
+    author_login: str | None = None
 
 
 def _attachments(message, request):
@@ -390,6 +400,15 @@ def chat_message(message, *, discussion, request):
     if role in ("BUYER", "SELLER") and message.author_id:
         author["login"] = message.author.username
     return _message_body(message, author, discussion.market, request)
+
+
+def chat_row(message, *, market, request):
+    """`chat_message` of a `ChatMessageRow` (the same body)."""
+    role = API_ROLE[message.author_role]
+    author = {"role": role}
+    if role in ("BUYER", "SELLER") and message.author_id:
+        author["login"] = message.author_login
+    return _message_body(message, author, market, request)
 
 
 def _message_body(message, author, market, request):

@@ -35,9 +35,9 @@ from discussions.models import Attachment, Discussion, Message, Role
 from discussions.rules import Action
 from orders.models import Market
 
-from . import issue_cache
+from . import compiled, issue_cache
 from . import issue_serializers as s
-from .base import ApiError, BetaRenderer, IssuesView, RenderedJSON, int_param, uuid_param
+from .base import ApiError, IssuesView, RenderedJSON, int_param, render_json, uuid_param
 from .models import AttachmentDeclaration
 
 PAGE_DEFAULT = 10
@@ -150,10 +150,10 @@ def _messages_count():
     return Coalesce(Subquery(counted.annotate(count=Count("pk")).values("count")), 0)
 
 
-def issue_rows(queryset):
-    """The Discussions of `queryset` as `IssueRow`s, in one query: their order, line,
-    buyer and market columns, their number of messages and the id of their initial
-    message come along (one Market object is made per market)."""
+def issue_values(queryset):
+    """The Discussions of `queryset` as one values() query of everything an issue shows:
+    their order, line, buyer and market columns, their number of messages and the id of
+    their initial message (and whether it is hidden)."""
     related = {
         "order_public_id": F("order__public_id"),
         "offer_id": F("line__offer_id"),
@@ -169,18 +169,29 @@ def issue_rows(queryset):
             Message.objects.filter(pk=OuterRef("initial_message_id"), hidden_at__isnull=False)
         )
     }
-    rows = queryset.annotate(**related).annotate(**hidden).values(*ISSUE_COLUMNS, *related, *hidden)
+    return queryset.annotate(**related).annotate(**hidden).values(*ISSUE_COLUMNS, *related, *hidden)
+
+
+def row_objects(names, rows):
+    """`issue_values` rows (tuples) as `IssueRow`s; one Market object is made per market.
+    Each keeps its tuple as `values`: the issue cache's key (api.issue_cache)."""
     markets = {}
     result = []
-    for row in rows:
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
         for name in ISSUE_INSTANTS:
             row[name] = instant(row.pop(f"instant_{name}"))
         fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
         market = markets.get(row["market_id"])
         if market is None:
             market = markets[row["market_id"]] = Market(code=row["market_id"], **fields)
-        result.append(s.IssueRow(**row, market=market))
+        result.append(s.IssueRow(**row, market=market, values=values))
     return result
+
+
+def issue_rows(queryset):
+    """The Discussions of `queryset` as `IssueRow`s, in one query (`issue_values`)."""
+    return row_objects(*compiled.execute(issue_values(queryset)))
 
 
 def opening_messages(rows):
@@ -209,31 +220,31 @@ def opening_messages(rows):
     }
 
 
-def _issues_json(rows, request, now):
-    """The issues of `rows`, each rendered as JSON bytes: from the process's cache of
-    rendered issues (api.issue_cache) when nothing it shows has changed, else mapped and
-    rendered now (and kept)."""
+def _issues_json(names, rows, request, now):
+    """The issues of `rows` (`issue_values` tuples), each rendered as JSON bytes: from the
+    process's cache of rendered issues (api.issue_cache) when nothing it shows has
+    changed, else mapped and rendered now (and kept)."""
     language = get_language()
     base = s.attachment_url(request, "")
-    keys = [issue_cache.key(row, language, base) for row in rows]
+    keys = [issue_cache.key(values, language, base) for values in rows]
     rendered = issue_cache.get_many(keys)
-    missing = [row for row, item in zip(rows, keys, strict=True) if item not in rendered]
-    if missing:
+    if len(rendered) < len(keys):
+        missing = row_objects(names, [values for values, item in zip(rows, keys, strict=True) if item not in rendered])
         opening = opening_messages(missing)
-        renderer = BetaRenderer()
         fresh = {}
         for row in missing:
             body = s.issue(
                 row, initial_message=opening.get(row.id), messages_count=row.messages_count, request=request, now=now
             )
-            fresh[issue_cache.key(row, language, base)] = renderer.render(body)
+            fresh[issue_cache.key(row.values, language, base)] = render_json(body)
         issue_cache.put_many(fresh)
         rendered.update(fresh)
     return [rendered[item] for item in keys]
 
 
-def _status_filter(request):
-    """`status` (repeated, or comma-separated) → a condition; claim statuses match nothing."""
+def _statuses(request):
+    """`status` (repeated, or comma-separated) → the statuses asked for, sorted (None
+    for all)."""
     values = [v.strip() for raw in request.query_params.getlist("status") for v in raw.split(",") if v.strip()]
     if not values:
         return None
@@ -243,15 +254,55 @@ def _status_filter(request):
             _("“status” must be one of: %(values)s.") % {"values": ", ".join(s.ISSUE_STATUSES)},
             path="status",
         )
+    return tuple(sorted(set(values)))
+
+
+def _status_condition(statuses):
+    """The statuses as a condition; claim statuses match nothing."""
     by_status = {
         "DISPUTE_ONGOING": Q(is_open=True, status=Discussion.Status.IN_PROGRESS),
         "DISPUTE_UNRESOLVED": Q(is_open=True, status=Discussion.Status.UNRESOLVED),
         "DISPUTE_CLOSED": Q(is_open=False),
     }
     condition = Q(pk__in=[])
-    for value in values:
+    for value in statuses:
         condition |= by_status.get(value, Q(pk__in=[]))
     return condition
+
+
+def listed_discussions(account_id, checkout_form_id, statuses):
+    """The account's Discussions that /sale/issues lists for these filters."""
+    discussions = Discussion.objects.filter(seller_account_id=account_id)
+    if checkout_form_id is not None:
+        discussions = discussions.filter(order__public_id=checkout_form_id)
+    if statuses is not None:
+        discussions = discussions.filter(_status_condition(statuses))
+    return discussions
+
+
+def _listed_count(filters):
+    """totalCount: an index-only count of the account's Discussions (one group: they all
+    have the account), compiled once per filters (api.compiled)."""
+    _names, rows = compiled.rows(
+        ("issue-count", *filters),
+        lambda: (
+            listed_discussions(*filters)
+            .order_by()
+            .values("seller_account_id")
+            .annotate(count=Count("pk"))
+            .values_list("count")
+        ),
+    )
+    return rows[0][0] if rows else 0
+
+
+def _listed_page(filters, offset, limit):
+    """`issue_values` of one page (latest opening first), compiled once per filters and
+    page (api.compiled)."""
+    return compiled.rows(
+        ("issue-page", *filters, offset, limit),
+        lambda: issue_values(listed_discussions(*filters).order_by("-opened_at", "-id")[offset : offset + limit]),
+    )
 
 
 # --- Issues -------------------------------------------------------------------------
@@ -280,16 +331,10 @@ class IssueListView(IssuesView):
         now = timezone.now()
         limit = int_param(request, "limit", default=PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
         offset = int_param(request, "offset", default=0, minimum=0, maximum=INT32_MAX)
-        checkout_form_id = uuid_param(request, "checkoutForm.id")
-        condition = _status_filter(request)
-        discussions = discussions_of(self.seller_account)
-        if checkout_form_id is not None:
-            discussions = discussions.filter(order__public_id=checkout_form_id)
-        if condition is not None:
-            discussions = discussions.filter(condition)
-        total = discussions.count()
-        page = issue_rows(discussions.order_by("-opened_at", "-id")[offset : offset + limit])
-        issues = b",".join(_issues_json(page, request, now))
+        filters = (self.seller_account.pk, uuid_param(request, "checkoutForm.id"), _statuses(request))
+        total = _listed_count(filters)
+        names, page = _listed_page(filters, offset, limit)
+        issues = b",".join(_issues_json(names, page, request, now))
         return Response(RenderedJSON(b'{"issues":[' + issues + b'],"totalCount":' + str(total).encode() + b"}"))
 
 
@@ -302,10 +347,10 @@ class IssueDetailView(IssuesView):
     )
     def get(self, request, issue_id):
         now = timezone.now()
-        rows = issue_rows(discussions_of(self.seller_account).filter(public_id=issue_id))
+        names, rows = compiled.execute(issue_values(discussions_of(self.seller_account).filter(public_id=issue_id)))
         if not rows:
             raise Http404
-        return Response(RenderedJSON(_issues_json(rows, request, now)[0]))
+        return Response(RenderedJSON(_issues_json(names, rows, request, now)[0]))
 
 
 class IssueChatView(IssuesView):
@@ -327,18 +372,62 @@ class IssueChatView(IssuesView):
         },
     )
     def get(self, request, issue_id):
-        discussion = get_object_or_404(
-            Discussion.objects.select_related("market"), seller_account=self.seller_account, public_id=issue_id
+        account_id = self.seller_account.pk
+        _names, found = compiled.rows(
+            ("chat-issue", account_id, issue_id),
+            lambda: Discussion.objects.filter(seller_account_id=account_id, public_id=issue_id).values_list(
+                "id", "market_id", *(f"market__{name}" for name in MARKET_COLUMNS)
+            ),
         )
+        if not found:
+            raise Http404
+        discussion_id, market_code, *market_fields = found[0]
         limit = int_param(request, "limit", default=PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
         offset = int_param(request, "offset", default=0, minimum=0, maximum=INT32_MAX)
-        messages = (
-            discussion.messages.select_related("author")
-            .prefetch_related("attachments")
-            .order_by("-created_at", "-pk")[offset : offset + limit]
-        )
-        chat = [s.chat_message(m, discussion=discussion, request=request) for m in messages]
+        market = Market(code=market_code, **dict(zip(MARKET_COLUMNS, market_fields, strict=True)))
+        chat = [s.chat_row(m, market=market, request=request) for m in chat_rows(discussion_id, offset, limit)]
         return Response({"chat": chat})
+
+
+def chat_rows(discussion_id, offset, limit):
+    """One page of a Discussion's messages, newest first, as `ChatMessageRow`s: one
+    query (compiled once per page, api.compiled), and one more for the attachments of
+    those that have any."""
+    names, rows = compiled.rows(
+        ("chat-page", discussion_id, offset, limit),
+        lambda: (
+            Message.objects.filter(discussion_id=discussion_id)
+            .order_by("-created_at", "-pk")
+            .values(
+                "id",
+                *s.ChatMessageRow.COLUMNS,
+                author_login=F("author__username"),
+                is_hidden=Q(hidden_at__isnull=False),
+                instant_created_at=InstantMicros("created_at"),
+                has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))),
+            )[offset : offset + limit]
+        ),
+    )
+    messages = [dict(zip(names, values, strict=True)) for values in rows]
+    attachments = {}
+    with_files = [message["id"] for message in messages if message["has_attachments"]]
+    if with_files:
+        for message_id, public_id, name in (
+            Attachment.objects.filter(message_id__in=with_files)
+            .order_by("pk")
+            .values_list("message_id", "public_id", "original_name")
+        ):
+            attachments.setdefault(message_id, []).append((public_id, name))
+    return [
+        s.ChatMessageRow(
+            **{key: message[key] for key in s.ChatMessageRow.COLUMNS},
+            author_login=message["author_login"],
+            created_at=instant(message["instant_created_at"]),
+            is_hidden=message["is_hidden"],
+            attachment_rows=attachments.get(message["id"], []),
+        )
+        for message in messages
+    ]
 
 
 # --- Messages -----------------------------------------------------------------------
