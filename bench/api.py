@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 DISCUSSIONS = 10_000
 CHAT_MESSAGES = 30
+SELLER = "bench_seller"
+BUYER = "bench_buyer"
 SERVER_ENV = {
     # Production mode (no query log, no debug pages); plain HTTP on the loopback.
     "DEBUG": "False",
@@ -57,16 +59,22 @@ SERVER_ENV = {
 }
 
 
-def wsgi_application():
-    """What gunicorn serves: config.wsgi's application, with the plain static files
-    storage (with DEBUG=False the login page's `{% static %}` would otherwise need the
-    manifest `collectstatic` writes; the test suite does the same)."""
+def use_plain_static_files():
+    """The plain static files storage: with DEBUG=False the templates' `{% static %}`
+    would otherwise need the manifest `collectstatic` writes (the test suite does the
+    same). Call it before the first request."""
     from django.conf import settings
 
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def wsgi_application():
+    """What gunicorn serves: config.wsgi's application, with the plain static files
+    storage (use_plain_static_files)."""
+    use_plain_static_files()
     from config.wsgi import application
 
     return application
@@ -102,6 +110,15 @@ class Database:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
                 conn.execute(f'CREATE DATABASE "{self.name}"')
 
+    def exists(self):
+        """Whether the PostgreSQL database is there already (SQLite: never)."""
+        if self.vendor != "postgresql":
+            return False
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]).fetchone() is not None
+
     def drop(self):
         if self.vendor == "postgresql":
             import psycopg
@@ -115,22 +132,31 @@ class Database:
 def populate(total):
     """A seller account with `total` Discussions, set up with bulk inserts; returns
     (access token, public id of the Discussion with the long chat)."""
-    import secrets
+    account, _buyer, discussions = create_discussions(total)
+    token = create_token(account.user)
+    vacuum_analyze()
+    return token, str(discussions[0].public_id)
+
+
+def create_discussions(total, vary=None):
+    """A seller account (user SELLER) and a buyer (user BUYER) with `total` paid
+    orders of one line each and a Discussion about each, with its initial buyer message;
+    the first (the most recent) has CHAT_MESSAGES messages. `vary(index, fields)` may
+    return fields that replace the defaults `fields` of the index-th Discussion. Bulk inserts; returns
+    (seller account, buyer, Discussions)."""
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
-    from oauth2_provider.models import AccessToken, Application
 
-    from api.base import SCOPE_DISPUTES, SCOPE_ORDERS_READ, SCOPE_ORDERS_WRITE
     from discussions.models import Discussion, Message, Reason, Role
     from orders.models import Order, OrderLine
     from tests.factories import OfferFactory, SellerAccountFactory, UserFactory
 
     now = timezone.now()
-    buyer = UserFactory(username="bench_buyer")
-    account = SellerAccountFactory(user=UserFactory(username="bench_seller"), display_name="Bench shop")
+    buyer = UserFactory(username=BUYER)
+    account = SellerAccountFactory(user=UserFactory(username=SELLER), display_name="Bench shop")
     offer = OfferFactory(seller_account=account, title="Bench product", stock=10**9)
     with transaction.atomic():
         orders = Order.objects.bulk_create(
@@ -158,23 +184,29 @@ def populate(total):
             )
             for order in orders
         )
+
+        def discussion(i, order, line):
+            fields = {
+                "order": order,
+                "line": line,
+                "buyer": buyer,
+                "seller_account": account,
+                "market": offer.market,
+                "service": order.service,
+                "reason": Reason.NOT_RECEIVED,
+                "created_at": now - timedelta(days=2, seconds=i),
+                "opened_at": now - timedelta(days=2, seconds=i),
+                "last_message_at": now - timedelta(days=2, seconds=i),
+                "reply_due_at": now + timedelta(days=1),
+                "auto_resolve_at": now + timedelta(days=28),
+                "last_message_status": Discussion.LastMessageStatus.BUYER_REPLIED,
+            }
+            if vary:
+                fields.update(vary(i, fields))
+            return Discussion(**fields)
+
         discussions = Discussion.objects.bulk_create(
-            Discussion(
-                order=order,
-                line=line,
-                buyer=buyer,
-                seller_account=account,
-                market=offer.market,
-                service=order.service,
-                reason=Reason.NOT_RECEIVED,
-                created_at=now - timedelta(days=2, seconds=i),
-                opened_at=now - timedelta(days=2, seconds=i),
-                last_message_at=now - timedelta(days=2, seconds=i),
-                reply_due_at=now + timedelta(days=1),
-                auto_resolve_at=now + timedelta(days=28),
-                last_message_status=Discussion.LastMessageStatus.BUYER_REPLIED,
-            )
-            for i, (order, line) in enumerate(zip(orders, lines, strict=True))
+            discussion(i, order, line) for i, (order, line) in enumerate(zip(orders, lines, strict=True))
         )
         Message.objects.bulk_create(
             Message(
@@ -197,25 +229,46 @@ def populate(total):
             )
             for i in range(CHAT_MESSAGES - 1)
         )
-    app = Application.objects.create(
+    return account, buyer, discussions
+
+
+def create_token(user):
+    """A fresh 12-hour access token of `user` with every scope, for a bench tool
+    application (created once); returns the token string."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    from api.base import SCOPE_DISPUTES, SCOPE_ORDERS_READ, SCOPE_ORDERS_WRITE
+
+    app, _created = Application.objects.get_or_create(
         name="Bench tool",
-        user=account.user,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris="https://tool.example.com/callback",
+        user=user,
+        defaults={
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            "redirect_uris": "https://tool.example.com/callback",
+        },
     )
     token = AccessToken.objects.create(
-        user=account.user,
+        user=user,
         application=app,
         token=secrets.token_urlsafe(32),
-        expires=now + timedelta(hours=12),
+        expires=timezone.now() + timedelta(hours=12),
         scope=" ".join([SCOPE_DISPUTES, SCOPE_ORDERS_READ, SCOPE_ORDERS_WRITE]),
     )
-    # The steady state of a live database: statistics and visibility map up to date
-    # (autovacuum's work), so counts can use index-only scans.
+    return token.token
+
+
+def vacuum_analyze():
+    """The steady state of a live database: statistics and visibility map up to date
+    (autovacuum's work), so counts can use index-only scans."""
+    from django.db import connection
+
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    return token.token, str(chatty.public_id)
 
 
 # --- Server and load ---------------------------------------------------------------
@@ -227,12 +280,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(database_url, port, workers):
-    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+def start_gunicorn(database_url, port, workers, app="bench.api:wsgi_application()", env=None):
+    """gunicorn serving `app` with SERVER_ENV and `env` added to this environment."""
+    env = {
+        **os.environ,
+        **SERVER_ENV,
+        **(env or {}),
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "bench.api:wsgi_application()",
+            app,
             "--chdir",
             str(ROOT),
             "--workers",
