@@ -1,15 +1,32 @@
 """Admin building blocks for the mediators' desk: history is shown, never edited."""
 
+import datetime
+import html
 import json
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_field, quote
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import (
+    FieldIsAForeignKeyColumnName,
+    _get_non_gfk_field,
+    display_for_field,
+    display_for_value,
+    quote,
+)
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.paginator import InvalidPage
+from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
@@ -222,3 +239,216 @@ def readonly_inline(inline, parent, objects):
         "columns": [{"name": field.name, "label": capfirst(field.verbose_name)} for field in fields],
         "rows": rows,
     }
+
+
+# --- Changelist rows rendered from columns prepared once (issue 13) -----------------------
+
+
+def changelist_rows(cl):
+    """The rows of a changelist exactly as Django's `items_for_result` renders them
+    (contrib/admin/templatetags/admin_list.py), each row's cells as one string, with
+    every column's formatting (labels of choices, icons, the date format, the change
+    URL) prepared once per page instead of once per cell. Returns None for what it does
+    not know (editable lists, pop-ups, columns that are neither model fields nor
+    ModelAdmin methods); the caller then lets Django render the rows."""
+    if cl.formset is not None or cl.is_popup or cl.to_field or cl.list_display_links is None:
+        return None
+    cells = []
+    linked = False
+    for index, name in enumerate(cl.list_display):
+        classes = f"field-{_coerce_field_name(name, index)}"
+        link = (not linked and not cl.list_display_links) or name in cl.list_display_links
+        shown = _column(cl, name, link)
+        if shown is None:
+            return None
+        if name == "action_checkbox":
+            cells.append(lambda obj, shown=shown: f'<td class="action-checkbox">{shown(obj)[0]}</td>')
+        elif link:
+            cells.append(_linked_cell(cl, classes, shown, tag="td" if linked else "th"))
+            linked = True
+        else:
+            cells.append(_plain_cell(classes, shown))
+    return [mark_safe("".join(cell(obj) for cell in cells)) for obj in cl.result_list]
+
+
+def _escape(value):
+    """django.utils.html.conditional_escape without its lazy-string wrapper."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _plain_cell(classes, shown):
+    def cell(obj):
+        text, nowrap = shown(obj)
+        return f'<td class="{classes}{" nowrap" if nowrap else ""}">{text}</td>'
+
+    return cell
+
+
+def _linked_cell(cl, classes, shown, tag):
+    """The column linked to each row's change page (with the list's filters kept)."""
+    opts = cl.opts
+    sample = reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change", args=["0"], current_app=cl.model_admin.admin_site.name
+    )
+    head, _zero, tail = sample.rpartition("/0/")
+    kept = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": opts}, sample)[len(sample) :]
+    pk = cl.pk_attname
+
+    def cell(obj):
+        text, nowrap = shown(obj)
+        url = html.escape(f"{head}/{quote(getattr(obj, pk))}/{tail}{kept}")
+        return f'<{tag} class="{classes}{" nowrap" if nowrap else ""}"><a href="{url}">{text}</a></{tag}>'
+
+    return cell
+
+
+def _column(cl, name, link):
+    """A function of a row giving (escaped text, whether the cell is nowrap), as
+    items_for_result computes them, or None."""
+    model_admin = cl.model_admin
+    empty = model_admin.get_empty_value_display()
+    if name == "action_checkbox":
+        label = gettext("Select this object for an action - {}")
+        checkbox = '<input type="checkbox" name="_selected_action" value="{}" class="action-select" aria-label="{}">'
+        return lambda obj: (checkbox.format(html.escape(str(obj.pk)), label.format(html.escape(str(obj)))), False)
+    try:
+        field = _get_non_gfk_field(cl.lookup_opts, name)
+    except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
+        method = getattr(model_admin, name, None) if isinstance(name, str) else None
+        if method is None or not callable(method):
+            return None
+        method_empty = getattr(method, "empty_value_display", empty)
+        boolean = getattr(method, "boolean", False)
+
+        def shown(obj):
+            value = method(obj)
+            if isinstance(value, str) and value.strip() == "":
+                value = ""
+            text = _escape(display_for_value(value, method_empty, boolean))
+            return text, isinstance(value, (datetime.date, datetime.time))
+
+        return shown
+    if field.auto_created:
+        return lambda obj: (_escape(display_for_value(getattr(obj, name), empty)), False)
+    nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
+    if isinstance(field.remote_field, models.ManyToOneRel):
+        return lambda obj: ((empty if (v := getattr(obj, field.name)) is None else _escape(v)), nowrap)
+    if getattr(field, "flatchoices", None):
+        labels = {value: html.escape(str(label)) for value, label in field.flatchoices}
+        return lambda obj: (labels.get(getattr(obj, name), empty), nowrap)
+    if isinstance(field, models.BooleanField):
+        icons = {value: _boolean_icon(value) for value in (True, False, None)}
+        return lambda obj: (icons[getattr(obj, name)], nowrap)
+    if isinstance(field, models.DateTimeField):
+        date_format = DatetimeFormat(get_format("DATETIME_FORMAT"))
+        zone = timezone.get_current_timezone()
+
+        def shown(obj):
+            value = getattr(obj, name)
+            if value is None:
+                return empty, nowrap
+            # timezone.template_localtime(value), with the zone looked up once.
+            local = value.astimezone(zone) if timezone.is_aware(value) else value
+            return html.escape(date_format(local)), nowrap
+
+        return shown
+    return lambda obj: (
+        _escape(display_for_field(getattr(obj, name), field, empty, avoid_link=link)),
+        nowrap,
+    )
+
+
+# Format specifiers that depend on the date only (django.utils.dateformat.DateFormat).
+DATE_SPECIFIERS = frozenset("bdDEFjlLmMnNoStwWyYz")
+
+
+class DatetimeFormat:
+    """`dateformat.format(value, format)` for the many datetimes of one page, with the
+    parts that depend only on the date (month names, which are translated) computed
+    once per day."""
+
+    def __init__(self, format_string):
+        self.pieces = []
+        for index, piece in enumerate(dateformat.re_formatchars.split(str(format_string))):
+            if index % 2:
+                self.pieces.append((piece, piece in DATE_SPECIFIERS))
+            elif piece:
+                self.pieces.append((dateformat.re_escaped.sub(r"\1", piece), None))
+        self.days = {}
+
+    def __call__(self, value):
+        formatter = None
+        day = self.days.get(value.date())
+        if day is None:
+            formatter = dateformat.DateFormat(value)
+            day = {piece: str(getattr(formatter, piece)()) for piece, of_date in self.pieces if of_date}
+            self.days[value.date()] = day
+        out = []
+        for piece, of_date in self.pieces:
+            if of_date is None:
+                out.append(piece)
+            elif of_date:
+                out.append(day[piece])
+            else:
+                formatter = formatter or dateformat.DateFormat(value)
+                out.append(str(getattr(formatter, piece)()))
+        return "".join(out)
+
+
+class CountOnceChangeList(ChangeList):
+    """Django's changelist, counting the rows once when nothing filters them: Django
+    counts the list and then the whole table for "N total", which are then the same
+    number (issue 13: one COUNT instead of two)."""
+
+    def get_results(self, request):
+        if not self.model_admin.show_full_result_count or self.queryset.query.where or self.root_queryset.query.where:
+            return super().get_results(request)
+        paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        result_count = paginator.count
+        can_show_all = result_count <= self.list_max_show_all
+        multi_page = result_count > self.list_per_page
+        if (self.show_all and can_show_all) or not multi_page:
+            result_list = self.queryset._clone()
+        else:
+            try:
+                result_list = paginator.page(self.page_num).object_list
+            except InvalidPage:
+                raise IncorrectLookupParameters from None
+        self.result_count = result_count
+        self.show_full_result_count = True
+        self.show_admin_actions = bool(result_count)
+        self.full_result_count = result_count
+        self.result_list = result_list
+        self.can_show_all = can_show_all
+        self.multi_page = multi_page
+        self.paginator = paginator
+
+
+class FastChangeListMixin:
+    """A ModelAdmin whose changelist rows are rendered by `changelist_rows` (issue 13);
+    its change_list.html shows `changelist_rows` when they are there and Django's
+    `result_list` otherwise (see templates/admin/discussions/discussion/change_list.html)."""
+
+    def get_changelist(self, request, **kwargs):
+        return CountOnceChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        cl = context.get("cl") if context else None
+        if cl is not None:
+            rows = changelist_rows(cl)
+            if rows is not None:
+                headers = list(result_headers(cl))
+                context.update(
+                    {
+                        "changelist_rows": rows,
+                        "result_headers": headers,
+                        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+                    }
+                )
+        return response

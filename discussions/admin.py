@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import (
+    FastChangeListMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     decision_view,
@@ -170,7 +171,7 @@ class MediatorMessageForm(forms.Form):
 
 
 @admin.register(Discussion)
-class DiscussionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",
