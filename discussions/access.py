@@ -1,6 +1,6 @@
 """Object access for Discussion pages: anything foreign is a 404 (SEC-01)."""
 
-from django.db.models import Prefetch
+from django.db.models import F, FilteredRelation, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -26,6 +26,47 @@ def _detail_queryset():
         ),
         "status_changes",
     )
+
+
+PENDING_PROPOSAL_FIELDS = ("id", "solution", "amount", "percent", "requires_return", "created_at")
+
+
+def _page_queryset():
+    """What the Discussion page reads about the Discussion itself, in one query: the
+    pending proposal (at most one, proposal_one_pending_per_discussion) comes by a LEFT
+    JOIN; the messages are read by the page's presenter (presenters.conversation)."""
+    pending = "pending_proposal"
+    return Discussion.objects.select_related("order", "line", "market").annotate(
+        **{pending: FilteredRelation("proposals", condition=Q(proposals__status=Proposal.Status.PENDING))},
+        **{f"{pending}_{name}": F(f"{pending}__{name}") for name in PENDING_PROPOSAL_FIELDS},
+    )
+
+
+def _with_pending_proposal(discussion):
+    # rules.pending_proposal() reads the prefetched list.
+    values = {name: getattr(discussion, f"pending_proposal_{name}") for name in PENDING_PROPOSAL_FIELDS}
+    discussion.pending_proposals = (
+        [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **values)] if values["id"] else []
+    )
+    return discussion
+
+
+def get_buyer_discussion_page(user, pk):
+    """The buyer's Discussion for its page (SEC-01: another buyer's is a 404)."""
+    discussion = get_object_or_404(_page_queryset(), pk=pk, buyer=user)
+    discussion.buyer = user
+    return _with_pending_proposal(discussion)
+
+
+def get_seller_discussion_page(user, pk):
+    """The seller account's Discussion for its page, in the same query as the account
+    (404 for users who do not sell and for other accounts' Discussions, SEC-01)."""
+    discussion = get_object_or_404(
+        _page_queryset().select_related("seller_account", "buyer"), pk=pk, seller_account__user=user
+    )
+    # The header asks the user for their seller account: it is this one.
+    discussion.seller_account.user = user
+    return _with_pending_proposal(discussion)
 
 
 def get_buyer_discussion(user, pk):

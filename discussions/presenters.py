@@ -5,9 +5,16 @@ machine with their labels (DSC-22)."""
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
+from html import escape
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -41,11 +48,53 @@ BUYER_ACTION_SLUGS = {
 SLUG_BY_ACTION = {action: slug for slug, action in BUYER_ACTION_SLUGS.items()}
 
 
+# Django's date format specifiers (django.utils.dateformat) and those that compile to a
+# str.format field; a format using any other specifier is formatted by Django itself.
+_SPECIFIERS = frozenset("aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ")
+_FIELDS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+    "H": "{0.hour:02d}",
+    "G": "{0.hour}",
+    "i": "{0.minute:02d}",
+    "s": "{0.second:02d}",
+}
+
+
+@lru_cache(maxsize=64)
+def _format_pattern(format_string):
+    """`format_string` (Django's date format, e.g. "d.m.Y H:i") as a str.format pattern
+    giving the same text, or None when it needs Django's formatter ("P", "E", …)."""
+    parts = []
+    escaped = False
+    for char in format_string:
+        if escaped or char not in _SPECIFIERS:
+            if not escaped and char == "\\":
+                escaped = True
+                continue
+            parts.append(char.replace("{", "{{").replace("}", "}}"))
+            escaped = False
+        elif char in _FIELDS:
+            parts.append(_FIELDS[char])
+        else:
+            return None
+    return "".join(parts)
+
+
 def local_text(instant, market):
+    """An instant in the market's zone, in the active language's short date-time format,
+    with the zone's abbreviation: "26.11.2026 10:00 CET" (TIME-01). The same text as
+    `formats.date_format(…, "SHORT_DATETIME_FORMAT")`, without parsing the format again
+    for every instant (a Discussion page shows dozens)."""
     if instant is None:
         return ""
     local = timezone.localtime(instant, market.tz)
-    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
+    pattern = _format_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
+    text = pattern.format(local) if pattern is not None else formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    return f"{text} {local.tzname()}"
 
 
 def duration_text(delta):
@@ -126,29 +175,398 @@ def mediator_deadline(discussion, now):
     )
 
 
-@dataclass
-class ActionView:
+# --- The Discussion page (buyer and seller) ------------------------------------------
+#
+# The page shows dozens of messages. Each message's display values are computed here
+# once, in one pass, and the template renders them in one plain loop (STYLE 9, issue 13):
+# times formatted with a compiled pattern, labels translated once per request, links
+# built from URL patterns reversed once per process, the unbound forms rendered once per
+# process and language.
+
+_url_formats = {}
+_forms_html = {}
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    # Tests that change settings (URLs, languages, DEBUG) get URLs and forms built anew.
+    _url_formats.clear()
+    _forms_html.clear()
+
+
+def url_format(name, arity=1):
+    """The path of URL `name` as a str.format pattern over its `arity` arguments (integers
+    or slugs): "/my/discussions/{0}/message/", reversed once per process, so that a page
+    builds each link with one format() instead of a reverse()."""
+    key = (name, arity)
+    pattern = _url_formats.get(key)
+    if pattern is None:
+        markers = [str(2_147_480_000 + position) for position in range(arity)]
+        pattern = reverse(name, args=markers).replace("{", "{{").replace("}", "}}")
+        for position, marker in enumerate(markers):
+            pattern = pattern.replace(marker, f"{{{position}}}")
+        _url_formats[key] = pattern
+    return pattern
+
+
+def form_html(template_name, form_class, form=None):
+    """The fields of `form` rendered by `template_name`. Without a bound form, the page
+    shows an empty `form_class`, which renders the same for every reader of a language:
+    that is rendered once per process and language (with DEBUG on, every time, so an
+    edited template shows at once)."""
+    if form is not None:
+        return render_to_string(template_name, {"form": form})
+    key = (template_name, form_class, get_language())
+    html = _forms_html.get(key)
+    if html is None:
+        html = render_to_string(template_name, {"form": form_class()})
+        if not settings.DEBUG:
+            _forms_html[key] = html
+    return html
+
+
+@dataclass(slots=True)
+class MessageView:
+    """One message of the conversation: its markup (MESSAGE_HTML) and what
+    `services.can_report` reads (RPT-01)."""
+
+    pk: int
+    author_id: int | None
+    author_role: str
+    is_automatic: bool
+    html: str = ""
+
+
+@dataclass(slots=True)
+class ButtonView:
+    """One action of the state machine as a button (DSC-22): a form posting to `url`
+    when allowed; otherwise disabled, with `why` (the reason, and from when)."""
+
     action: str
-    slug: str
     label: str
     allowed: bool
-    reason: str
-    available_from_text: str
-    available_until_text: str
+    url: str = ""
+    css: str = "button-secondary"
+    until: str = ""
+    why: str = ""
 
 
-def action_views(discussion, role, now):
+def _button(action, availability, market, url="", css=None):
+    view = ButtonView(action, str(ACTION_LABELS[action]), availability.allowed, url, css or "button-secondary")
+    if availability.allowed:
+        if availability.available_until is not None:
+            until = escape(local_text(availability.available_until, market))
+            view.until = mark_safe(_("until %(until)s") % {"until": until})
+    else:
+        why = escape(str(availability.reason))
+        if availability.available_from is not None:
+            available_from = escape(local_text(availability.available_from, market))
+            why = f"{why} {_('Available from %(from)s.') % {'from': available_from}}"
+        view.why = mark_safe(why)
+    return view
+
+
+def _conversation_rows(discussion):
+    """The Discussion's messages in order with their attachments: one query, a row per
+    attachment (a LEFT JOIN), only the columns the page shows."""
+    from .models import Message
+
+    messages = {}
+    rows = (
+        Message.objects.filter(discussion=discussion)
+        .order_by("created_at", "pk", "attachments__pk")
+        .values(
+            "pk",
+            "author_id",
+            "author_role",
+            "kind",
+            "text",
+            "auto_code",
+            "auto_params",
+            "counts_as_seller_reply",
+            "created_at",
+            "hidden_at",
+            "attachments__pk",
+            "attachments__original_name",
+            "attachments__content_type",
+        )
+    )
+    for row in rows:
+        message = messages.get(row["pk"])
+        if message is None:
+            message = messages[row["pk"]] = row
+            row["attachments"] = []
+        if row["attachments__pk"] is not None:
+            message["attachments"].append(
+                (row["attachments__pk"], row["attachments__original_name"], row["attachments__content_type"])
+            )
+    return messages.values()
+
+
+# The markup of one message, filled in by conversation(): the template loops over the
+# messages and writes each one's `html` (a template node per value would cost more than
+# the rest of the page).
+MESSAGE_HTML = """<li class="msg msg-{role}{auto}" id="m{pk}">
+  <div class="msg-head">
+    <strong>{author}</strong>{badges}
+    <time datetime="{iso}" class="muted small">{time}</time>
+  </div>{body}
+</li>
+"""
+TEXT_HTML = """
+      <div class="msg-text">{text}</div>"""
+PARAGRAPH_HTML = """
+      <p class="msg-text">{text}</p>"""
+HIDDEN_HTML = """
+    <p class="msg-hidden">{text}</p>"""
+BADGE_HTML = """
+    <span class="{css}">{text}</span>"""
+ATTACHMENT_HTML = """
+          <li><a href="{url}" target="_blank" rel="noopener">{image}<span>{name}</span></a></li>"""
+IMAGE_HTML = '<img src="{url}" alt="{name}" loading="lazy" width="96" height="96">'
+REPORT_HTML = """
+      <details class="report">
+        <summary>{summary}</summary>
+        <form method="post" action="{url}">{csrf_input}
+          <fieldset><legend>{legend}</legend>
+            {choices}
+          </fieldset>
+          <label for="report-comment-{pk}">{comment}</label>
+          <textarea id="report-comment-{pk}" name="comment" rows="2" maxlength="1000"></textarea>
+          <button type="submit" class="button button-small">{send}</button>
+        </form>
+      </details>"""
+CHOICE_HTML = '<label class="radio"><input type="radio" name="category" value="{value}" required> {label}</label>'
+_PK = "\x00pk\x00"  # where a message's pk goes in its report form (never in the form's texts)
+
+
+def _report_form(report_url, csrf_input):
+    """RPT-01: the report form of a message, translated once per page and split where
+    the message's pk goes, so each message's form is one join."""
+    from .forms import ReportForm
+
+    choices = "".join(
+        CHOICE_HTML.format(value=escape(str(value)), label=escape(str(label)))
+        for value, label in ReportForm.base_fields["category"].choices
+    )
+    html = REPORT_HTML.format(
+        summary=_("Report a violation"),
+        url=report_url,
+        csrf_input=csrf_input,
+        legend=_("The message contains"),
+        choices=choices,
+        pk=_PK,
+        comment=_("Comment (optional)"),
+        send=_("Send the report"),
+    )
+    return html.split(_PK)
+
+
+def _text_html(text):
+    """`text|linebreaksbr`: escaped, line breaks as <br>."""
+    return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+
+
+def conversation(discussion, role, user, csrf_input):
+    """The messages of the Discussion page as the reader sees them: authors, badges and
+    automatic messages in the reader's language (I18N-01), times in the market's zone,
+    hidden messages replaced, attachments linked, the report form where RPT-01 allows.
+
+    Texts that the template language would write with {% translate %} are written as
+    translated, not escaped, as Django does; everything else is escaped here."""
+    from . import services
+    from .models import Message, Role
+    from .texts import render_automatic
+
+    market = discussion.market
+    tz = market.tz
+    pattern = _format_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
+    default_tz = timezone.get_current_timezone()
+    authors = {
+        Role.MEDIATOR: _("Allegro"),
+        Role.SYSTEM: _("Automatic message"),
+        Role.BUYER: _("Buyer"),
+        Role.SELLER: _("Seller"),
+    }
+    allegro_badge = BADGE_HTML.format(css="badge badge-allegro", text=_("Allegro employee"))
+    reply_badge = BADGE_HTML.format(css="badge", text=_("Counts as the seller's reply"))
+    hidden = HIDDEN_HTML.format(text=_("This message was hidden by Allegro."))
+    end_request = PARAGRAPH_HTML.format(text=_("The seller asks you to mark the Discussion as resolved."))
+    report_name = "discussions:buyer_report" if role == Role.BUYER else "discussions:seller_report"
+    report_form = None
+    attachment_url = None
+
     views = []
-    for action, availability in rules.allowed_actions(discussion, role, now).items():
-        views.append(
-            ActionView(
-                action=action,
-                slug=SLUG_BY_ACTION.get(action, ""),
-                label=str(ACTION_LABELS[action]),
-                allowed=availability.allowed,
-                reason=str(availability.reason),
-                available_from_text=local_text(availability.available_from, discussion.market),
-                available_until_text=local_text(availability.available_until, discussion.market),
+    for row in _conversation_rows(discussion):
+        author_role = row["author_role"]
+        kind = row["kind"]
+        view = MessageView(row["pk"], row["author_id"], author_role, kind == Message.Kind.AUTOMATIC)
+        if row["hidden_at"] is not None:
+            body = hidden
+        else:
+            if view.is_automatic:
+                parts = [
+                    PARAGRAPH_HTML.format(text=escape(render_automatic(row["auto_code"], row["auto_params"], market)))
+                ]
+            elif kind == Message.Kind.END_REQUEST and not row["text"]:
+                parts = [end_request]
+            else:
+                parts = [TEXT_HTML.format(text=_text_html(row["text"]))]
+            if row["attachments"]:
+                if attachment_url is None:
+                    attachment_url = url_format("discussions:attachment")
+                parts.append('\n      <ul class="attachments">')
+                for pk, name, content_type in row["attachments"]:
+                    url = attachment_url.format(pk)
+                    name = escape(name)
+                    image = IMAGE_HTML.format(url=url, name=name) if content_type.startswith("image/") else ""
+                    parts.append(ATTACHMENT_HTML.format(url=url, image=image, name=name))
+                parts.append("\n      </ul>")
+            if services.can_report(view, user):
+                if report_form is None:
+                    report_url = url_format(report_name, 2).format(discussion.pk, _PK)
+                    report_form = _report_form(report_url, csrf_input)
+                parts.append(str(view.pk).join(report_form))
+            body = "".join(parts)
+        local = row["created_at"].astimezone(tz)
+        view.html = SafeString(
+            MESSAGE_HTML.format(
+                role=author_role.lower(),
+                auto=" msg-auto" if view.is_automatic else "",
+                pk=view.pk,
+                author=authors.get(author_role, authors[Role.SELLER]),
+                badges=(allegro_badge if author_role == Role.MEDIATOR else "")
+                + (reply_badge if row["counts_as_seller_reply"] else ""),
+                iso=row["created_at"].astimezone(default_tz).isoformat(),
+                time=(pattern.format(local) if pattern else formats.date_format(local, "SHORT_DATETIME_FORMAT"))
+                + f" {local.tzname()}",
+                body=body,
             )
         )
-    return {view.action: view for view in views}
+        views.append(view)
+    return views
+
+
+@dataclass
+class DiscussionPage:
+    """Everything the Discussion page shows beyond the Discussion's own fields."""
+
+    list_url: str
+    order_url: str
+    order_seller_url: str
+    reason: str
+    conversation: list
+    can_reply: bool
+    reply_refusal: str
+    message_url: str
+    reply_fields: str
+    deadline: Deadline | None
+    mediator_deadline: Deadline | None
+    seller_replied_text: str
+    proposal: object
+    proposal_value: str
+    proposal_buttons: list
+    buttons: list
+    can_propose: bool
+    propose_label: str
+    propose_url: str
+    proposal_fields: str
+    facts: list
+
+
+def discussion_page(discussion, role, user, now, csrf_input, *, message_form=None, proposal_form=None):
+    """The Discussion page of `role` (buyer or seller) for `user` at `now`: the state
+    machine evaluated once (DSC-22), the deadlines explained (DSC-06), the conversation."""
+    from core.templatetags.ui import money
+
+    from .forms import MessageForm, ProposalForm
+    from .models import Role
+
+    market = discussion.market
+    pk = discussion.pk
+    is_buyer = role == Role.BUYER
+    allowed = rules.allowed_actions(discussion, role, now)
+    proposal = rules.pending_proposal(discussion)
+    proposal_value = ""
+    if proposal is not None:
+        if proposal.amount:
+            proposal_value = money(proposal.amount, market.currency)
+        elif proposal.percent:
+            proposal_value = f"{proposal.percent}%"
+
+    if is_buyer:
+        action_url = url_format("discussions:buyer_action", 2)
+        proposal_buttons = [
+            _button(action, allowed[action], market, action_url.format(pk, SLUG_BY_ACTION[action]), css)
+            for action, css in ((Action.ACCEPT_PROPOSAL, "button-primary"), (Action.DECLINE_PROPOSAL, None))
+        ]
+        buttons = [
+            _button(action, allowed[action], market, action_url.format(pk, SLUG_BY_ACTION[action]), css)
+            for action, css in (
+                (Action.MARK_RESOLVED, "button-primary"),
+                (Action.MARK_UNRESOLVED, None),
+                (Action.ASK_FOR_HELP, None),
+                (Action.REOPEN, None),
+            )
+        ]
+    else:
+        proposal_buttons = []
+        buttons = [
+            _button(
+                Action.REQUEST_END,
+                allowed[Action.REQUEST_END],
+                market,
+                url_format("discussions:seller_request_end").format(pk),
+            )
+        ]
+    can_propose = not is_buyer and allowed[Action.PROPOSE].allowed
+    if not is_buyer and not can_propose:
+        buttons.append(_button(Action.PROPOSE, allowed[Action.PROPOSE], market))
+
+    facts = [(mark_safe(_("Started")), local_text(discussion.created_at, market))]
+    if discussion.reopen_count or discussion.opened_at != discussion.created_at:
+        facts.append((mark_safe(_("Reopened")), local_text(discussion.opened_at, market)))
+    if discussion.expected_solution:
+        expected = discussion.get_expected_solution_display()
+        if discussion.expected_amount:
+            expected = f"{expected} ({money(discussion.expected_amount, market.currency)})"
+        elif discussion.expected_percent:
+            expected = f"{expected} ({discussion.expected_percent}%)"
+        facts.append((mark_safe(_("Expected solution")), expected))
+    if discussion.auto_resolve_at and discussion.is_open:
+        facts.append((mark_safe(_("Closes as resolved if not marked")), local_text(discussion.auto_resolve_at, market)))
+    if discussion.delivery_close_at:
+        facts.append((mark_safe(_("Closes after delivery")), local_text(discussion.delivery_close_at, market)))
+    if discussion.close_reason:
+        facts.append((mark_safe(_("Closed because")), discussion.get_close_reason_display()))
+
+    reply = allowed[Action.REPLY]
+    return DiscussionPage(
+        list_url=url_format("discussions:buyer_list" if is_buyer else "discussions:seller_list", 0),
+        order_url=url_format("orders:purchase_detail" if is_buyer else "orders:seller_order_detail").format(
+            discussion.order_id
+        ),
+        order_seller_url=url_format("orders:seller_order_detail").format(discussion.order_id),
+        reason=discussion.get_reason_display(),
+        conversation=conversation(discussion, role, user, csrf_input),
+        can_reply=reply.allowed,
+        reply_refusal=str(reply.reason),
+        message_url=url_format("discussions:buyer_message" if is_buyer else "discussions:seller_message").format(pk),
+        reply_fields=form_html("discussions/includes/reply_fields.html", MessageForm, message_form)
+        if reply.allowed
+        else "",
+        deadline=reply_deadline(discussion, now),
+        mediator_deadline=mediator_deadline(discussion, now),
+        seller_replied_text=local_text(discussion.seller_replied_at, market),
+        proposal=proposal,
+        proposal_value=proposal_value,
+        proposal_buttons=proposal_buttons,
+        buttons=buttons,
+        can_propose=can_propose,
+        propose_label=str(ACTION_LABELS[Action.PROPOSE]),
+        propose_url=url_format("discussions:seller_propose").format(pk) if can_propose else "",
+        proposal_fields=form_html("discussions/includes/proposal_fields.html", ProposalForm, proposal_form)
+        if can_propose
+        else "",
+        facts=facts,
+    )

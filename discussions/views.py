@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, When
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,9 +19,11 @@ from . import presenters, quality, rules, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
+    get_buyer_discussion_page,
     get_message_for,
     get_seller_block,
     get_seller_discussion,
+    get_seller_discussion_page,
 )
 from .forms import (
     BlockComplaintForm,
@@ -91,30 +94,24 @@ def buyer_list(request):
     return render(request, "discussions/buyer_list.html", {"page": page, "now": timezone.now()})
 
 
-def _detail_context(request, discussion, role, **forms):
-    now = timezone.now()
-    context = {
-        "discussion": discussion,
-        "role": role,
-        "now": now,
-        "actions": presenters.action_views(discussion, role, now),
-        "deadline": presenters.reply_deadline(discussion, now),
-        "mediator_deadline": presenters.mediator_deadline(discussion, now),
-        "proposal": rules.pending_proposal(discussion),
-        "message_form": MessageForm(),
-        "proposal_form": ProposalForm(),
-        "report_form": ReportForm(),
-        "reportable": {
-            m.pk for m in discussion.messages.all() if services.can_report(m, request.user) and not m.is_hidden
-        },
-    }
-    context.update(forms)
-    return context
+def _detail_context(request, discussion, role, message_form=None, proposal_form=None, open_proposal=False):
+    """The Discussion page of `role`; bound forms (after a refused POST) are shown with
+    the user's input and errors."""
+    page = presenters.discussion_page(
+        discussion,
+        role,
+        request.user,
+        timezone.now(),
+        csrf_input(request),
+        message_form=message_form,
+        proposal_form=proposal_form,
+    )
+    return {"discussion": discussion, "role": role, "page": page, "open_proposal": open_proposal}
 
 
 @login_required
 def buyer_detail(request, pk):
-    discussion = get_buyer_discussion(request.user, pk)
+    discussion = get_buyer_discussion_page(request.user, pk)
     return render(request, "discussions/detail.html", _detail_context(request, discussion, Role.BUYER))
 
 
@@ -259,7 +256,7 @@ def seller_list(request):
 
 @login_required
 def seller_detail(request, pk):
-    discussion = get_seller_discussion(request.user, pk)
+    discussion = get_seller_discussion_page(request.user, pk)
     return render(request, "discussions/detail.html", _detail_context(request, discussion, Role.SELLER))
 
 
