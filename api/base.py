@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from .auth import SellerTokenAuthentication
 from .policy import (  # noqa: F401 (re-exported for the endpoint modules)
     ApiError,
     api_time,
@@ -97,6 +98,7 @@ class ApiView(APIView):
     """Base of every endpoint: `required_scopes` names the scope; subclasses choose the
     media type with `renderer_classes`/`parser_classes` (BETA or PUBLIC)."""
 
+    authentication_classes = [SellerTokenAuthentication]
     required_scopes = ()
 
     def initial(self, request, *args, **kwargs):
