@@ -10,7 +10,6 @@ from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
@@ -18,9 +17,11 @@ from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.admin import (
     FastChangeListMixin,
@@ -103,6 +104,60 @@ class QueueFilterForm(forms.Form):
     def clean_market(self):
         market = self.cleaned_data["market"]
         return market.code if market else None
+
+
+def queue_table_rows(items, now):
+    """The queue's table rows (templates/admin/discussions/queue.html), each computed
+    once as one string (issue 13): times in the active zone, labels translated once per
+    page, every value escaped."""
+    zone = timezone.get_current_timezone()
+    states = {queue.State.WAITING: gettext("Waiting for a mediator")}
+    joined = gettext("Mediator joined")
+    passed = gettext("passed")
+    # Under 28 days timesince() depends on the whole minutes waited only: one text per
+    # distinct minute on the page.
+    waited = {}
+    rows = []
+    for item in items:
+        if item.waiting_from:
+            since = item.waiting_from.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            delta = now - item.waiting_from
+            seconds = delta.days * 86400 + delta.seconds
+            key = seconds // 60 if seconds > 0 and delta.days < 28 else None
+            text = waited.get(key) if key is not None else None
+            if text is None:
+                text = escape(timesince(item.waiting_from, now))
+                if key is not None:
+                    waited[key] = text
+            waiting = f'<span title="{since}">{text}</span>'
+        else:
+            waiting = "—"
+        case = f'<a href="{escape(item.url)}">{escape(item.title)}</a>'
+        if item.detail:
+            case += f'<br><span class="help">{escape(item.detail)}</span>'
+        if item.deadline:
+            due = item.deadline.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            deadline = (
+                f'<span class="errornote-inline">{due} ({escape(passed)})</span>'
+                if item.overdue
+                else f"<span>{due}</span>"
+            )
+        else:
+            deadline = "—"
+        rows.append(
+            mark_safe(
+                f'<tr class="queue-{escape(item.reason)}">'
+                f"<td>{waiting}</td>"
+                f"<td>{escape(item.reason_label)}</td>"
+                f"<td>{case}</td>"
+                f"<td>{escape(item.market)}</td>"
+                f"<td>{escape(states.get(item.state, joined))}</td>"
+                f"<td>{deadline}</td>"
+                f"<td>{escape(item.mediator or '—')}</td>"
+                "</tr>"
+            )
+        )
+    return rows
 
 
 class ProtectForm(forms.Form):
@@ -424,12 +479,13 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             raise PermissionDenied
         form = QueueFilterForm(request.GET or None)
         data = form.cleaned_data if form.is_valid() else {}
-        rows = queue.queue_rows(
+        page = queue.queue_page(
+            request.GET.get("page") or 1,
+            QUEUE_PAGE_SIZE,
             reasons=[data["reason"]] if data.get("reason") else None,
             market=data.get("market") or None,
             state=data.get("state") or None,
         )
-        page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         items = queue.load_items(list(page.object_list))
         now = timezone.now()
         for item in items:
@@ -443,6 +499,7 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             "title": _("Mediators' queue"),
             "form": form,
             "items": items,
+            "rows": queue_table_rows(items, now),
             "page": page,
             "query": query.urlencode(),
             "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,

@@ -8,12 +8,13 @@ adds its own kind with `register_queue_source` (commission-refund appeals, REB-0
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.ui import money
@@ -130,26 +131,44 @@ class DiscussionSource(QueueSource):
         )
 
     def load(self, ids):
-        found = Discussion.objects.filter(pk__in=ids).select_related(
-            "seller_account__user", "buyer", "mediator", "line"
+        # Plain values of the columns shown, not model instances (issue 13).
+        found = Discussion.objects.filter(pk__in=ids).values_list(
+            "pk",
+            "line__title",
+            "buyer__username",
+            "seller_account__display_name",
+            "seller_account__user__username",
+            "status",
+            "seller_ignored_mediator_at",
+            "mediator_reply_due_at",
+            "seller_replied_to_mediator_at",
+            "reply_due_at",
+            "seller_replied_at",
+            "mediator__username",
         )
+        statuses = {value: str(label) for value, label in Discussion.Status.choices}
+        detail = str(_("%(buyer)s vs %(seller)s · %(status)s"))
+        head, _zero, tail = reverse("admin:discussions_discussion_change", args=[0]).rpartition("/0/")
         items = {}
-        for d in found:
-            if d.seller_ignored_mediator_at:
+        for row in found:
+            pk, title, buyer, seller_name, seller_username, status = row[:6]
+            ignored_at, mediator_due, replied_to_mediator, reply_due, replied, mediator = row[6:]
+            if ignored_at:
                 deadline = None
-            elif d.mediator_reply_due_at and not d.seller_replied_to_mediator_at:
-                deadline = d.mediator_reply_due_at
-            elif d.reply_due_at and not d.seller_replied_at:
-                deadline = d.reply_due_at
+            elif mediator_due and not replied_to_mediator:
+                deadline = mediator_due
+            elif reply_due and not replied:
+                deadline = reply_due
             else:
                 deadline = None
-            items[d.pk] = {
-                "title": f"{d.number} · {d.line.title}",
-                "url": reverse("admin:discussions_discussion_change", args=[d.pk]),
-                "detail": _("%(buyer)s vs %(seller)s · %(status)s")
-                % {"buyer": d.buyer, "seller": d.seller_account, "status": d.get_status_display()},
+            items[pk] = {
+                # Discussion.number and str(SellerAccount), from the columns.
+                "title": f"D{pk:07d} · {title}",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": detail
+                % {"buyer": buyer, "seller": f"{seller_name} ({seller_username})", "status": statuses[status]},
                 "deadline": deadline,
-                "mediator": str(d.mediator or ""),
+                "mediator": mediator or "",
             }
         return items
 
@@ -232,20 +251,26 @@ class ThresholdSource(QueueSource):
     def rows(self, *, reasons, market, state):
         if self.THRESHOLD not in reasons or state == State.IN_MEDIATION:
             return None
-        queryset = SellerAccount.objects.filter(
-            ~Exists(SellerBlock.objects.filter(seller_account=OuterRef("pk"), lifted_at__isnull=True))
+        # Grouped from the open UNRESOLVED Discussions themselves, so that only those are
+        # read (the partial index dsc_queue_unresolved_idx), not every account's history.
+        queryset = Discussion.objects.filter(is_open=True, status=Discussion.Status.UNRESOLVED).exclude(
+            Exists(SellerBlock.objects.filter(seller_account=OuterRef("seller_account"), lifted_at__isnull=True))
         )
         if market:
-            queryset = queryset.filter(market_id=market)
-        queryset = queryset.annotate(
-            q_count=Count("discussions", filter=self._open_unresolved()),
-        ).filter(q_count__gte=settings.SELLER_UNRESOLVED_THRESHOLD)
-        return _row(
-            queryset,
-            reason=self.THRESHOLD,
-            waiting_from=Min("discussions__unresolved_at", filter=self._open_unresolved()),
-            market=F("market_id"),
-            state=State.WAITING,
+            queryset = queryset.filter(seller_account__market_id=market)
+        return (
+            queryset.values("seller_account")
+            .annotate(
+                q_count=Count("pk"),
+                q_reason=Value(self.THRESHOLD, output_field=CharField()),
+                q_id=F("seller_account"),
+                q_waiting_from=Cast(Min("unresolved_at"), DateTimeField()),
+                q_market=Cast(F("seller_account__market_id"), CharField()),
+                q_state=Value(State.WAITING, output_field=CharField()),
+            )
+            .filter(q_count__gte=settings.SELLER_UNRESOLVED_THRESHOLD)
+            .order_by()
+            .values_list(*ROW_FIELDS)
         )
 
     def load(self, ids):
@@ -367,3 +392,94 @@ def queue_counts():
             if part is not None:
                 counts[value] = part.count()
     return counts
+
+
+# The SQL of the combined queue depends only on the filters, the threshold and the
+# registered sources: compiled once per combination and process (issue 13), not twice
+# per request (a count and a page).
+_compiled = {}
+
+
+def _queue_sql(*, reasons, market, state, using):
+    key = (
+        frozenset(reasons or ()),
+        market,
+        state,
+        settings.SELLER_UNRESOLVED_THRESHOLD,
+        tuple(type(s) for s in _SOURCES),
+        using,
+    )
+    compiled = _compiled.get(key)
+    if compiled is None:
+        reasons = set(reasons or [value for value, _label in reason_choices()])
+        parts = [p for p in (s.rows(reasons=reasons, market=market, state=state) for s in _SOURCES) if p is not None]
+        if not parts:
+            compiled = (None, ())
+        else:
+            combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+            sql, params = combined.query.get_compiler(using=using).as_sql()
+            compiled = (
+                # Positions 3, 1, 2: oldest waiting first, as queue_rows() orders them.
+                f"SELECT q.*, COUNT(*) OVER () FROM ({sql}) q ORDER BY 3, 1, 2 LIMIT %s OFFSET %s",
+                tuple(params),
+            )
+        _compiled[key] = compiled
+    return compiled
+
+
+def _row_values(row):
+    """A fetched row as the ORM gives it: SQLite returns datetimes as text (UTC)."""
+    reason, pk, waiting_from, market, state = row
+    if isinstance(waiting_from, str):
+        waiting_from = parse_datetime(waiting_from)
+        if settings.USE_TZ and waiting_from is not None and waiting_from.tzinfo is None:
+            waiting_from = waiting_from.replace(tzinfo=UTC)
+    return (reason, pk, waiting_from, market, state)
+
+
+class _FetchedPage:
+    """What a Paginator asks of the queue: its length and one page's rows, both from
+    the one query that fetched that page."""
+
+    def __init__(self, total, offset, rows):
+        self.total, self.offset, self.rows = total, offset, rows
+
+    def count(self):
+        return self.total
+
+    def __getitem__(self, item):
+        return self.rows
+
+
+def queue_page(number, per_page, *, reasons=None, market=None, state=None):
+    """One page of the combined queue (as Paginator(queue_rows(...)).get_page(number)
+    gives it) from one query that also counts the whole queue."""
+    from django.core.paginator import InvalidPage, PageNotAnInteger, Paginator
+    from django.db import connections, router
+
+    using = router.db_for_read(Discussion)
+    sql, params = _queue_sql(reasons=reasons, market=market, state=state, using=using)
+
+    def fetch(offset):
+        if sql is None:
+            return 0, []
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, (*params, per_page, offset))
+            fetched = cursor.fetchall()
+        return (fetched[0][-1] if fetched else 0), [_row_values(row[:-1]) for row in fetched]
+
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    total, rows = fetch((number - 1) * per_page)
+    if not rows and number > 1:
+        # Past the end: the last page, as Paginator.get_page() does.
+        total, _rows = fetch(0)
+        number = max((total + per_page - 1) // per_page, 1)
+        total, rows = fetch((number - 1) * per_page)
+    paginator = Paginator(_FetchedPage(total, (number - 1) * per_page, rows), per_page)
+    try:
+        return paginator.page(number)
+    except (InvalidPage, PageNotAnInteger):
+        return paginator.page(1)
