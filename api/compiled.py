@@ -49,14 +49,14 @@ class Compiled:
             ]
         self.params = tuple(params)
 
-    def run(self):
+    def run(self, params=None):
         """The rows as tuples, converted as `QuerySet.values_list()` converts them
-        (`SQLCompiler.apply_converters`)."""
+        (`SQLCompiler.apply_converters`); `params` in place of the compiled ones."""
         if self.sql is None:
             return []
         connection = self.connection
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, self.params)
+            cursor.execute(self.sql, self.params if params is None else params)
             rows = cursor.fetchall()
         if not self.converters:
             return rows
@@ -81,6 +81,11 @@ def execute(queryset):
 def rows(key, build, *, using="default"):
     """(column names, rows as tuples) of the values() queryset `build()` returns,
     compiled once per connection and `key`."""
+    names, compiled = _compiled_for(using, key, build)
+    return names, compiled.run()
+
+
+def _compiled_for(using, key, build):
     connection = connections[using]
     full_key = (connection, key)  # the compiler holds the connection (one per thread)
     with _lock:
@@ -95,7 +100,20 @@ def rows(key, build, *, using="default"):
             _entries[full_key] = compiled
             while len(_entries) > SIZE:
                 _entries.popitem(last=False)
-    return compiled.names, compiled.run()
+    return compiled.names, compiled
+
+
+def rows_for_ids(key, build, ids, *, using="default"):
+    """`rows` of `build(ids)`, a queryset filtered by the primary keys `ids`
+    (`pk__in=ids`) and otherwise by constants only: compiled once per `key` and number
+    of ids (with stand-in ids), then run with these ids in the stand-ins' place."""
+    stand_ins = tuple(range(-len(ids), 0))  # no row has a negative primary key
+    names, compiled = _compiled_for(using, (key, len(ids)), lambda: build(list(stand_ins)))
+    params = compiled.params
+    for start in range(len(params) - len(stand_ins) + 1):
+        if params[start : start + len(stand_ins)] == stand_ins:
+            return names, compiled.run((*params[:start], *ids, *params[start + len(stand_ins) :]))
+    return execute(build(list(ids)))  # the ids are not passed as one run of parameters
 
 
 def clear():

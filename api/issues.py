@@ -194,29 +194,44 @@ def issue_rows(queryset):
     return row_objects(*compiled.execute(issue_values(queryset)))
 
 
+def _opening_values(messages):
+    """The columns of an initial message, and whether it has attachments."""
+    return messages.values(
+        "id",
+        *s.OpeningMessage.COLUMNS,
+        is_hidden=Q(hidden_at__isnull=False),
+        has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))),
+    )
+
+
 def opening_messages(rows):
-    """{discussion id: its initial message} in two queries by primary keys (the messages,
-    their attachments). A message's instant is its Discussion's start, so it is not read
-    again."""
+    """{discussion id: its initial message}: one query by primary keys (compiled once per
+    number of ids, api.compiled) and one for the attachments of those that have any. A
+    message's instant is its Discussion's start, so it is not read again."""
     started = {row.initial_message_id: row for row in rows if row.initial_message_id is not None}
     if not started:
         return {}
-    messages = Message.objects.filter(pk__in=started).values(
-        "id", *s.OpeningMessage.COLUMNS, is_hidden=Q(hidden_at__isnull=False)
+    names, values = compiled.rows_for_ids(
+        "opening-messages", lambda ids: _opening_values(Message.objects.filter(pk__in=ids)), list(started)
     )
+    found = {row[0]: dict(zip(names, row, strict=True)) for row in values}
     attachments = {}
-    for message_id, public_id, name in Attachment.objects.filter(message_id__in=started).values_list(
-        "message_id", "public_id", "original_name"
-    ):
-        attachments.setdefault(message_id, []).append((public_id, name))
+    with_files = [message_id for message_id, message in found.items() if message["has_attachments"]]
+    if with_files:
+        for message_id, public_id, name in (
+            Attachment.objects.filter(message_id__in=with_files)
+            .order_by("pk")
+            .values_list("message_id", "public_id", "original_name")
+        ):
+            attachments.setdefault(message_id, []).append((public_id, name))
     return {
-        started[message["id"]].id: s.OpeningMessage(
+        started[message_id].id: s.OpeningMessage(
             **{key: message[key] for key in s.OpeningMessage.COLUMNS},
-            created_at=started[message["id"]].created_at,
+            created_at=started[message_id].created_at,
             is_hidden=message["is_hidden"],
-            attachment_rows=attachments.get(message["id"], []),
+            attachment_rows=attachments.get(message_id, []),
         )
-        for message in messages
+        for message_id, message in found.items()
     }
 
 
@@ -296,13 +311,14 @@ def _listed_count(filters):
     return rows[0][0] if rows else 0
 
 
+def _listed(filters, offset, limit):
+    return listed_discussions(*filters).order_by("-opened_at", "-id")[offset : offset + limit]
+
+
 def _listed_page(filters, offset, limit):
     """`issue_values` of one page (latest opening first), compiled once per filters and
     page (api.compiled)."""
-    return compiled.rows(
-        ("issue-page", *filters, offset, limit),
-        lambda: issue_values(listed_discussions(*filters).order_by("-opened_at", "-id")[offset : offset + limit]),
-    )
+    return compiled.rows(("issue-page", *filters, offset, limit), lambda: issue_values(_listed(filters, offset, limit)))
 
 
 # --- Issues -------------------------------------------------------------------------
