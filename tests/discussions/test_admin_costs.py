@@ -1,0 +1,221 @@
+"""Issue 13: what the mediators' desk costs per request (the case view of a Discussion
+with 30 messages, the mediators' queue, the Discussion list), in Python function calls
+(cProfile) and queries, so that a change that brings back per-row work (Django's form
+wrappers, a template filter, a translation or a query per row) fails here. And that the
+cheap renderings show exactly what Django's own change form and changelist showed.
+
+Bounds are about 1.3 times what was measured when the pages were made cheap; the calls a
+row adds are bounded on their own, from pages of 5 and of 25 rows."""
+
+import cProfile
+import pstats
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.templatetags.admin_list import results
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from discussions import services, tasks
+from discussions.models import Attachment, Discussion, Message, Proposal, Role, Solution
+from tests.discussions.conftest import DAY, HOUR, OPENED, REPLY_DUE, SECOND, fresh, make_order, open_discussion
+from tests.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "admin:discussions_queue"
+CHANGELIST = "admin:discussions_discussion_changelist"
+
+
+def _cost(client, path):
+    """(Python calls, queries) of one request for `path`, after one that fills the
+    per-process caches (compiled queue SQL, templates)."""
+    assert client.get(path).status_code == 200
+    profile = cProfile.Profile()
+    profile.enable()
+    response = client.get(path)
+    profile.disable()
+    assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    return pstats.Stats(profile).total_calls, len(queries)
+
+
+def _waiting(seller_account, buyer, count):
+    """`count` open Discussions waiting for a mediator: every other one marked
+    unresolved by the buyer, the others with the buyer's request for help."""
+    offer = OfferFactory(seller_account=seller_account, stock=10_000)
+    discussions = []
+    for i in range(count):
+        discussion = open_discussion(make_order(offer, buyer), now=OPENED + i * SECOND)
+        discussions.append(discussion)
+    tasks.mark_seller_overdue(now=REPLY_DUE + count * SECOND)
+    for i, discussion in enumerate(discussions):
+        if i % 2:
+            services.mark_unresolved(fresh(discussion), buyer=buyer, now=OPENED + 8 * DAY + i * SECOND)
+        else:
+            services.ask_for_help(fresh(discussion), buyer=buyer, now=REPLY_DUE + HOUR + i * SECOND)
+    return discussions
+
+
+@pytest.fixture
+def mediator_client(client, mediator):
+    client.force_login(mediator)
+    return client
+
+
+@pytest.fixture
+def case(bulk_offer, buyer, seller, mediator):
+    """A Discussion with 30 messages, an attachment, a hidden message, a proposal, the
+    mediator joined and the buyer's request for help."""
+    discussion = open_discussion(make_order(bulk_offer, buyer))
+    tasks.mark_seller_overdue(now=REPLY_DUE + SECOND)
+    services.ask_for_help(fresh(discussion), buyer=buyer, now=REPLY_DUE + HOUR)
+    services.join_discussion(fresh(discussion), mediator=mediator, now=REPLY_DUE + 2 * HOUR)
+    for i in range(30 - Message.objects.filter(discussion=discussion).count()):
+        author, role = (seller, Role.SELLER) if i % 2 else (buyer, Role.BUYER)
+        services.post_message(
+            fresh(discussion), author=author, role=role, text=f"Wiadomość <{i}>\nlinia", now=REPLY_DUE + (3 + i) * HOUR
+        )
+    message = Message.objects.filter(discussion=discussion, author_role=Role.SELLER).last()
+    Attachment.objects.create(
+        message=message, file="a/paragon.jpg", original_name="paragon <1>.jpg", content_type="image/jpeg", size=12345
+    )
+    Message.objects.filter(pk=message.pk).update(hidden_at=REPLY_DUE + 40 * HOUR, hidden_by=mediator)
+    Proposal.objects.create(
+        discussion=discussion, solution=Solution.REPLACEMENT, requires_return=True, created_at=REPLY_DUE + 4 * HOUR
+    )
+    assert Message.objects.filter(discussion=discussion).count() == 30
+    return fresh(discussion)
+
+
+def _normalized(html):
+    """The page's markup without the whitespace between tags and the CSRF token."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+# --- MED-02: the case view ---------------------------------------------------------------
+
+
+def test_med_02_case_view_of_30_messages_costs_a_bounded_number_of_calls_and_queries(mediator_client, case):
+    calls, queries = _cost(mediator_client, reverse("admin:discussions_discussion_change", args=[case.pk]))
+    assert calls < 130_000
+    assert queries <= 16
+
+
+def test_med_02_case_view_shows_what_djangos_change_form_shows(rf, mediator, admin_user, case):
+    """The cheap rendering (case_view) and Django's change form of the same ModelAdmin
+    (change_form_view) give the same markup, for a mediator and for a superuser (who
+    sees the save buttons)."""
+    model_admin = admin.site.get_model_admin(Discussion)
+    url = reverse("admin:discussions_discussion_change", args=[case.pk])
+    for user in (mediator, admin_user):
+        pages = []
+        for view in (model_admin.change_view, model_admin.change_form_view):
+            request = rf.get(url)
+            request.user = user
+            request.session = {}
+            request._messages = []
+            response = view(request, str(case.pk))
+            pages.append(_normalized(response.render().content.decode()))
+        cheap, django = pages
+        assert "paragon &lt;1&gt;.jpg" in cheap and "hidden-message" in cheap and "field-solution" in cheap
+        assert cheap == django
+
+
+# --- MED-01: the mediators' queue --------------------------------------------------------
+
+
+def test_med_01_queue_of_25_cases_costs_a_bounded_number_of_calls_and_queries(mediator_client, seller_account, buyer):
+    _waiting(seller_account, buyer, 25)
+    calls, queries = _cost(mediator_client, reverse(QUEUE))
+    assert calls < 64_000
+    assert queries <= 9
+
+
+def test_med_01_a_queue_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
+    _waiting(seller_account, buyer, 5)
+    five, _queries = _cost(mediator_client, reverse(QUEUE))
+    _waiting(seller_account, buyer, 20)
+    twenty_five, _queries = _cost(mediator_client, reverse(QUEUE))
+    # About 410 calls a row today (its values, waiting time, one dataclass, one string).
+    assert twenty_five - five < 20 * 550
+
+
+# --- The Discussion list -----------------------------------------------------------------
+
+
+def test_med_01_discussion_list_of_25_rows_costs_a_bounded_number_of_calls_and_queries(
+    mediator_client, seller_account, buyer
+):
+    _waiting(seller_account, buyer, 25)
+    calls, queries = _cost(mediator_client, reverse(CHANGELIST))
+    assert calls < 98_000
+    assert queries <= 9
+
+
+def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
+    _waiting(seller_account, buyer, 5)
+    five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    _waiting(seller_account, buyer, 20)
+    twenty_five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    # About 680 calls a row today, mostly the model instances Django's changelist needs
+    # (a Discussion and its market, seller account, buyer and mediator).
+    assert twenty_five - five < 20 * 900
+
+
+@pytest.mark.parametrize("params", [{}, {"queue": "needs_mediator", "market": "PL"}, {"o": "3.-9"}])
+def test_med_01_discussion_list_rows_are_djangos_rows(mediator_client, seller_account, buyer, mediator, params):
+    """The rows of core.admin.changelist_rows are the ones Django's items_for_result
+    renders, with filters kept in the links, empty values, icons and dates."""
+    discussions = _waiting(seller_account, buyer, 6)
+    services.join_discussion(fresh(discussions[0]), mediator=mediator, now=REPLY_DUE + 2 * DAY)
+    response = mediator_client.get(reverse(CHANGELIST), params)
+    cl = response.context["cl"]
+    rows = response.context["changelist_rows"]
+    assert [str(row) for row in rows] == ["".join(result) for result in results(cl)]
+    assert len(rows) == len(cl.result_list) > 0
+    assert '<tr><td class="action-checkbox">' in response.content.decode()
+
+
+def test_med_01_discussion_list_counts_once_without_filters_and_twice_with_them(mediator_client, seller_account, buyer):
+    _waiting(seller_account, buyer, 3)
+    with CaptureQueriesContext(connection) as plain:
+        mediator_client.get(reverse(CHANGELIST))
+    with CaptureQueriesContext(connection) as filtered:
+        mediator_client.get(reverse(CHANGELIST), {"status__exact": Discussion.Status.UNRESOLVED})
+
+    def counts(queries):
+        return [q["sql"] for q in queries if 'COUNT(*) AS "__count" FROM "discussions_discussion"' in q["sql"]]
+
+    assert len(counts(plain)) == 1
+    assert len(counts(filtered)) == 2
+    assert "(3 total)" not in mediator_client.get(reverse(CHANGELIST)).content.decode()
+
+
+def test_med_01_queue_pages_past_the_end_show_the_last_page(mediator_client, seller_account, buyer, settings):
+    _waiting(seller_account, buyer, 3)
+    response = mediator_client.get(reverse(QUEUE), {"page": 9})
+    assert response.context["page"].number == 1 and len(response.context["items"]) == 3
+    assert mediator_client.get(reverse(QUEUE), {"page": "x"}).context["page"].number == 1
+    assert response.context["page"].paginator.count == 3
+
+
+def test_med_01_an_empty_queue_has_no_rows(mediator_client):
+    response = mediator_client.get(reverse(QUEUE))
+    assert response.context["page"].paginator.count == 0 and not response.context["items"]
+
+
+def test_med_01_queue_waiting_texts_are_timesince_of_each_case(mediator_client, seller_account, buyer):
+    from django.utils.timesince import timesince
+
+    _waiting(seller_account, buyer, 4)
+    response = mediator_client.get(reverse(QUEUE))
+    page = response.content.decode()
+    for item in response.context["items"]:
+        assert timesince(item.waiting_from).replace("\xa0", " ")[:4] in page.replace("\xa0", " ")
+    assert timedelta(0) < response.context["items"][0].waiting
