@@ -22,8 +22,8 @@ from core.errors import DomainError
 from core.templatetags.ui import market_date
 from orders.access import seller_account_for
 
-from . import services
-from .access import entry_for_token, get_account_entry, get_evidence_image, tab_queryset
+from . import presenters, services
+from .access import entry_for_token, get_account_entry, get_evidence_image
 from .forms import BuyerStepForm, ImagesStepForm, OrdersStepForm
 from .models import InactiveBuyer
 from .wizard import BUYER, EVIDENCE, STEPS, SUMMARY, Wizard, parse_token
@@ -37,12 +37,13 @@ NOT_ELIGIBLE = "not_eligible"
 
 @login_required
 def tab(request):
-    """BLK-01/02: the account's entries with their expiry dates; history apart (SEC-03)."""
+    """BLK-01/02: the account's entries with their expiry dates; history apart (SEC-03).
+    Entries from buyers.presenters (issue 13)."""
     account = seller_account_for(request.user)
     now = timezone.now()
     current = Q(removed_at__isnull=True, expires_at__gt=now)
     show_history = request.GET.get("show") == "history"
-    entries = tab_queryset(account)
+    entries = InactiveBuyer.objects.filter(seller_account=account)
     if show_history:
         entries = entries.exclude(current).order_by("-removed_at", "-expires_at", "-pk")
     else:
@@ -50,18 +51,14 @@ def tab(request):
     counts = InactiveBuyer.objects.filter(seller_account=account).aggregate(
         active=Count("pk", filter=current), history=Count("pk", filter=~current)
     )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(entries.values(*presenters.ENTRY_FIELDS), PAGE_SIZE)
+    paginator.count = counts["history" if show_history else "active"]
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = presenters.TabEntries(account.market, now).entries(list(page.object_list))
     return render(
         request,
         "buyers/tab.html",
-        {
-            "account": account,
-            "market": account.market,
-            "page": page,
-            "counts": counts,
-            "show_history": show_history,
-            "now": now,
-        },
+        {"account": account, "page": page, "counts": counts, "show_history": show_history},
     )
 
 

@@ -2,27 +2,38 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, Sum, Value
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import CommissionRefund, Order, SellerAccount
+from .models import CommissionRefund, Order, Refund, SellerAccount
 
 
 def seller_account_for(user):
     """The signed-in user's seller account, or 404 for users who do not sell."""
     try:
-        return SellerAccount.objects.select_related("market", "user").get(user=user)
+        account = SellerAccount.objects.select_related("market", "user").get(user=user)
     except SellerAccount.DoesNotExist:
         raise Http404 from None
+    # Kept on the user too, so that `user.seller_account` (the page header's context
+    # processors) does not read it again.
+    user.seller_account = account
+    return account
 
 
 def _order_detail_queryset():
+    refunded = (
+        Refund.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     return (
         Order.objects.select_related("market", "seller_account__user", "buyer", "shipment")
-        .prefetch_related("lines", "events", "refunds__lines", "discussions__line")
-        .annotate(refunded_sum=Coalesce(Sum("refunds__amount"), Value(Decimal("0.00")), output_field=DecimalField()))
+        .prefetch_related("lines")
+        .annotate(refunded_sum=Coalesce(Subquery(refunded), Value(Decimal("0.00")), output_field=DecimalField()))
     )
 
 

@@ -9,6 +9,7 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import tallies  # noqa: F401 (connects what makes the order counts stale)
         from .markets import ensure_markets
 
         post_migrate.connect(ensure_markets, sender=self, dispatch_uid="orders_ensure_markets")

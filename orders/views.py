@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.templatetags.ui import CURRENCY_SYMBOLS
 
-from . import commission, services
+from . import commission, presenters, services, tallies
 from .access import get_buyer_order, get_seller_commission_refund, get_seller_order, seller_account_for
 from .forms import (
     BuyForm,
@@ -29,13 +29,17 @@ from .forms import (
     SellerOrderFilterForm,
     TrackingForm,
 )
-from .models import CommissionRefund, Market, Offer, Order, OrderLine
+from .models import CommissionRefund, Market, Offer, Order
 
 PAGE_SIZE = 20
 
 
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, queryset, count=None):
+    """A page of `queryset`; `count`, when known, spares the count query."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(request.GET.get("page"))
 
 
 def home(request):
@@ -100,18 +104,24 @@ def offer_detail(request, pk):
 
 @login_required
 def purchase_list(request):
-    orders = (
-        Order.objects.filter(buyer=request.user)
-        .select_related("market", "seller_account__user", "shipment")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "discussions")
-    )
-    return render(request, "orders/purchase_list.html", {"page": _page(request, orders), "now": timezone.now()})
+    """ORD-09: the buyer's orders, newest first; rows from orders.presenters (issue 13)."""
+    now = timezone.now()
+    orders = Order.objects.filter(buyer=request.user).values(*presenters.PURCHASE_FIELDS)
+    page = _page(request, orders, count=tallies.buyer_order_count(request.user, now))
+    page.object_list = presenters.PurchaseRows(now).rows(list(page.object_list))
+    return render(request, "orders/purchase_list.html", {"page": page})
 
 
 @login_required
 def purchase_detail(request, pk):
     order = get_buyer_order(request.user, pk)
-    return render(request, "orders/purchase_detail.html", {"order": order, "now": timezone.now()})
+    now = timezone.now()
+    context = {
+        "order": order,
+        "now": now,
+        "order_page": presenters.OrderPage(order, now, discussion_url="discussions:buyer_detail"),
+    }
+    return render(request, "orders/purchase_detail.html", context)
 
 
 def _buyer_action(request, pk, action, success_message):
@@ -155,41 +165,28 @@ def purchase_withdraw(request, pk):
 
 @login_required
 def seller_order_list(request):
+    """ORD-09: the account's orders by tab, newest first; counts from orders.tallies, rows
+    from orders.presenters (issue 13)."""
     account = seller_account_for(request.user)
     now = timezone.now()
     filters = SellerOrderFilterForm(request.GET)
     show = filters.cleaned_data.get("show", "") if filters.is_valid() else ""
-    orders = (
-        Order.objects.filter(seller_account=account)
-        .select_related("market", "buyer", "shipment")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "discussions")
-        .annotate(commission_granted=_granted_commission())
-    )
+    counts = tallies.seller_order_counts(account, now)
+    orders = Order.objects.filter(seller_account=account)
     if show == "unpaid":
         orders = orders.filter(status=Order.Status.AWAITING_PAYMENT)
     elif show == "overdue":
         orders = orders.filter(status=Order.Status.AWAITING_PAYMENT, payment_due_at__lt=now)
     elif show == "with_discussion":
-        orders = orders.filter(discussions__isnull=False).distinct()
+        discussions = Order._meta.get_field("discussions").related_model
+        orders = orders.filter(Exists(discussions.objects.filter(order=OuterRef("pk"))))
     elif show == "to_ship":
         orders = orders.filter(status=Order.Status.PAID).filter(
             Q(shipment__isnull=True) | Q(shipment__handed_over_at__isnull=True)
         )
-    counts = Order.objects.filter(seller_account=account).aggregate(
-        unpaid=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT), distinct=True),
-        overdue=Count("pk", filter=Q(status=Order.Status.AWAITING_PAYMENT, payment_due_at__lt=now), distinct=True),
-        with_discussion=Count("pk", filter=Q(discussions__isnull=False), distinct=True),
-        to_ship=Count(
-            "pk",
-            filter=Q(status=Order.Status.PAID) & (Q(shipment__isnull=True) | Q(shipment__handed_over_at__isnull=True)),
-            distinct=True,
-        ),
-    )
-    page = _page(request, orders)
-    page.object_list = list(page.object_list)
-    for order in page.object_list:
-        # REB-02: the *Akcje* menu shows *Zwrot prowizji* disabled, with the reason, after 45 days.
-        order.commission_refund_allowed, order.commission_refund_refusal = commission.can_apply(order, now)
+    orders = orders.annotate(commission_granted=_granted_commission()).values(*presenters.SELLER_ORDER_FIELDS)
+    page = _page(request, orders, count=counts[show or "total"])
+    page.object_list = presenters.SellerOrderRows(now).rows(list(page.object_list))
     return render(
         request,
         "orders/seller_order_list.html",
@@ -199,35 +196,42 @@ def seller_order_list(request):
             "show": show,
             "filters": SellerOrderFilterForm.FILTERS,
             "counts": counts,
-            "now": now,
         },
     )
 
 
-def _seller_detail_context(order, **forms):
+def _seller_detail_context(order, tracking_form=None, refund_form=None):
     now = timezone.now()
     applications = list(order.commission_refunds.order_by("-created_at", "-pk"))
     allowed, refusal = commission.can_apply(order, now)
     claimed = commission.claimed_units(order) if applications else {}
-    context = {
+    rows = presenters.CommissionRefundRows()
+    shipment = getattr(order, "shipment", None)
+    carrier, tracking_number = (shipment.carrier, shipment.tracking_number) if shipment else ("", "")
+    if tracking_form is None:
+        tracking_form = TrackingForm(initial={"carrier": carrier, "tracking_number": tracking_number})
+    if refund_form is None:
+        refund_form = RefundForm(order=order)
+    lines = tuple((line.pk, line.title, line.quantity) for line in order.lines.all())
+    return {
         "order": order,
         "now": now,
-        "commission_refunds": applications,
+        "order_page": presenters.OrderPage(order, now, discussion_url="discussions:seller_detail"),
+        "commission_refunds": [rows.of_order(application, order.market.currency) for application in applications],
         "commission_granted": sum(a.amount for a in applications if a.status == CommissionRefund.Status.GRANTED),
         "commission_refund_allowed": allowed,
         "commission_refund_refusal": refusal,
         "commission_units_free": sum(max(line.quantity - claimed.get(line.pk, 0), 0) for line in order.lines.all()),
         "commission_claim_deadline": commission.claim_deadline(order),
-        "tracking_form": TrackingForm(
-            initial={
-                "carrier": getattr(getattr(order, "shipment", None), "carrier", ""),
-                "tracking_number": getattr(getattr(order, "shipment", None), "tracking_number", ""),
-            }
+        "tracking_form": tracking_form,
+        "tracking_fields": presenters.form_fields(
+            "orders/includes/tracking_fields.html", "tracking_form", tracking_form, (carrier, tracking_number)
         ),
-        "refund_form": RefundForm(order=order),
+        "refund_form": refund_form,
+        "refund_fields": presenters.form_fields(
+            "orders/includes/refund_fields.html", "refund_form", refund_form, lines
+        ),
     }
-    context.update(forms)
-    return context
 
 
 @login_required
@@ -379,6 +383,7 @@ def commission_refund_new(request, pk):
         "claim_deadline": commission.claim_deadline(order),
         "currency_symbol": CURRENCY_SYMBOLS.get(order.currency, order.currency),
         "now": now,
+        "order_status": presenters.order_status_of(order, now),
     }
     return render(request, "orders/commission_refund_form.html", context, status=status)
 
@@ -389,7 +394,7 @@ def commission_refund_list(request):
     account = seller_account_for(request.user)
     filters = CommissionRefundFilterForm(request.GET)
     status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
-    applications = CommissionRefund.objects.filter(seller_account=account).select_related("order__market")
+    applications = CommissionRefund.objects.filter(seller_account=account)
     if status:
         applications = applications.filter(status=status)
     counts = dict(
@@ -402,10 +407,14 @@ def commission_refund_list(request):
     tabs = [("", _("All"), sum(counts.values()))] + [
         (value, label, counts.get(value, 0)) for value, label in CommissionRefund.Status.choices
     ]
+    applications = applications.values(*presenters.COMMISSION_REFUND_FIELDS)
+    page = _page(request, applications, count=counts.get(status, 0) if status else sum(counts.values()))
+    rows = presenters.CommissionRefundRows()
+    page.object_list = [rows.row(application) for application in page.object_list]
     return render(
         request,
         "orders/commission_refund_list.html",
-        {"account": account, "page": _page(request, applications), "status": status, "tabs": tabs},
+        {"account": account, "page": page, "status": status, "tabs": tabs},
     )
 
 

@@ -1,0 +1,592 @@
+"""What the order pages show, computed once per request (issue 13, STYLE §9).
+
+A list page costs its Python calls: a template variable costs some thirty, an
+`{% include %}`, `{% url %}` or `{% blocktranslate %}` a hundred or more, and a
+25-row list used to make a quarter of a million of them. So each row's display values
+are computed here, once, from the columns its query fetched: instants already in the
+market's zone and the language's format, amounts already in the market's currency,
+URLs built from one reversed prefix, labels translated once per request. Where a cell
+holds markup that depends on the row's state (badges, the *Akcje* menu), it is built
+here as escaped HTML, and the badges come from their own templates, rendered once per
+state and language (`fragment`). The page templates are one plain loop over the rows.
+"""
+
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import dateformat
+from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from core.templatetags.ui import money
+
+from . import commission
+from .models import CommissionRefund, Order, OrderEvent, OrderLine
+
+# --- Fragments rendered once per state -------------------------------------------------------
+
+# Rendered fragments of this process, the oldest forgotten first beyond FRAGMENTS_KEPT
+# (the forms' fields are kept per order).
+FRAGMENTS_KEPT = 2000
+_fragments = {}
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    # Tests that change settings (languages, templates, DEBUG) get fragments rendered anew.
+    _fragments.clear()
+
+
+def fragment(template_name, key, context, language=None):
+    """`template_name` rendered with `context()`, once per (template, language, key) and
+    process; `key` must determine the context. With DEBUG on it is rendered every time,
+    so an edited template shows at once."""
+    cache_key = (template_name, language or get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        html = mark_safe(render_to_string(template_name, context()))
+        if not settings.DEBUG:
+            if len(_fragments) >= FRAGMENTS_KEPT:
+                _fragments.pop(next(iter(_fragments), None), None)
+            _fragments[cache_key] = html
+    return html
+
+
+def form_fields(template_name, name, form, key):
+    """The fields of `form` (its errors, labels, widgets) as `template_name` renders them
+    with the form as `name`. Django renders every widget and option from a template, a
+    few thousand calls per form; an unbound form is rendered once per `key`, which must
+    determine its initial values and fields, and language."""
+    if form.is_bound:
+        return mark_safe(render_to_string(template_name, {name: form}))
+    return fragment(template_name, key, lambda: {name: form})
+
+
+def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment, language=None):
+    """The payment and parcel badges of an order (orders/includes/order_status.html)."""
+
+    def context():
+        state = SimpleNamespace(
+            is_cancelled=status == Order.Status.CANCELLED,
+            is_paid=status == Order.Status.PAID,
+            is_overdue=is_overdue,
+            is_delivered=delivered,
+            is_handed_over=handed_over,
+            has_shipment=has_shipment,
+        )
+        return {"state": state}
+
+    key = (status, is_overdue, delivered, handed_over, has_shipment)
+    return fragment("orders/includes/order_status.html", key, context, language)
+
+
+def order_status_of(order, now):
+    """`order_status_badges` of a loaded order (its shipment selected with it)."""
+    shipment = getattr(order, "shipment", None)
+    return order_status_badges(
+        order.status,
+        is_overdue=order.payment_due_at < now,
+        delivered=bool(shipment and shipment.delivered_at),
+        handed_over=bool(shipment and shipment.handed_over_at),
+        has_shipment=shipment is not None,
+    )
+
+
+def discussion_status_badges(status, is_open, mediator_active, language=None):
+    """A Discussion's badges (discussions/includes/status.html, the discussions app's
+    template: the same markup as on its own pages)."""
+
+    def context():
+        return {"discussion": SimpleNamespace(status=status, is_open=is_open, mediator_active=mediator_active)}
+
+    key = (status, is_open, mediator_active)
+    return fragment("discussions/includes/status.html", key, context, language)
+
+
+def commission_refund_badge(status, label, language=None):
+    """An application's status badge (orders/commission_refund_status.html)."""
+
+    def context():
+        return {"application": SimpleNamespace(status=status, get_status_display=label)}
+
+    return fragment("orders/commission_refund_status.html", status, context, language)
+
+
+# --- Values of one request -------------------------------------------------------------------
+
+
+def url_maker(name):
+    """A function pk → the URL `name` reverses to for that pk, reversed once."""
+    sentinel = "987654321"
+    head, tail = reverse(name, args=[sentinel]).split(sentinel)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+# Django's date format characters that are plain fields of a datetime.
+_FIELDS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+    "H": "{0.hour:02d}",
+    "G": "{0.hour}",
+    "i": "{0.minute:02d}",
+    "s": "{0.second:02d}",
+}
+
+
+def _compiled(django_format):
+    """A str.format pattern equal to Django's `django_format`, or None when the format
+    uses anything but the plain fields above (e.g. English "P": "4:30 p.m.")."""
+    pattern = []
+    for char in django_format:
+        if char in _FIELDS:
+            pattern.append(_FIELDS[char])
+        elif char.isalpha() or char == "\\":
+            return None
+        else:
+            pattern.append(char.replace("{", "{{").replace("}", "}}"))
+    return "".join(pattern)
+
+
+class Formats:
+    """Instants and amounts as core.templatetags.ui shows them (`market_time`,
+    `market_date`, `iso_local`, `money`), in the active language, with the language's
+    formats and each market's zone looked up once."""
+
+    def __init__(self):
+        self._datetime_format = get_format("SHORT_DATETIME_FORMAT")
+        self._date_format = get_format("SHORT_DATE_FORMAT")
+        self._datetime_pattern = _compiled(self._datetime_format)
+        self._date_pattern = _compiled(self._date_format)
+        self._zones = {}
+        self._amounts = {}
+
+    def zone(self, time_zone):
+        zone = self._zones.get(time_zone)
+        if zone is None:
+            zone = self._zones[time_zone] = ZoneInfo(time_zone)
+        return zone
+
+    def local(self, value, time_zone):
+        return value.astimezone(self.zone(time_zone))
+
+    def _format(self, local, pattern, django_format):
+        if pattern is not None:
+            return pattern.format(local)
+        return dateformat.format(local, django_format)
+
+    def time(self, value, time_zone):
+        """`market_time`: "26.11.2026 10:00 CET"."""
+        if value is None:
+            return ""
+        local = self.local(value, time_zone)
+        return f"{self._format(local, self._datetime_pattern, self._datetime_format)} {local.tzname()}"
+
+    def date(self, value, time_zone):
+        """`market_date`: "26.11.2026"."""
+        if value is None:
+            return ""
+        return self._format(self.local(value, time_zone), self._date_pattern, self._date_format)
+
+    def iso(self, value, time_zone):
+        """`iso_local`: for <time datetime=…>."""
+        if value is None:
+            return ""
+        return self.local(value, time_zone).isoformat()
+
+    def money(self, amount, currency):
+        """`money`: "1 234,50 zł", escaped."""
+        key = (amount, currency)
+        text = self._amounts.get(key)
+        if text is None:
+            text = self._amounts[key] = escape(money(amount, currency))
+        return text
+
+
+def _lines_text(lines):
+    return "<br>".join(f"{escape(title)} × {quantity}" for title, quantity in lines)
+
+
+def _order_number(pk):
+    return f"{pk:08d}"
+
+
+def _discussion_number(pk):
+    return f"D{pk:07d}"
+
+
+def _is_mediator_active(joined_at, concluded_at):
+    return joined_at is not None and concluded_at is None
+
+
+def _discussions_of(orders, fields):
+    """The Discussions of `orders` (primary keys) as {order pk: [row, …]}, newest first
+    as the discussions app orders them; `fields` are the columns each row holds."""
+    model = Order._meta.get_field("discussions").related_model
+    by_order = {}
+    rows = model.objects.filter(order_id__in=orders).order_by("-created_at", "-pk").values_list("order_id", *fields)
+    for order_id, *row in rows:
+        by_order.setdefault(order_id, []).append(row)
+    return by_order
+
+
+def _lines_of(orders):
+    """{order pk: [(title, quantity), …]} in the lines' order."""
+    by_order = {}
+    for order_id, title, quantity in (
+        OrderLine.objects.filter(order_id__in=orders).order_by("pk").values_list("order_id", "title", "quantity")
+    ):
+        by_order.setdefault(order_id, []).append((title, quantity))
+    return by_order
+
+
+# --- Zamówienia (the seller's orders) --------------------------------------------------------
+
+SELLER_ORDER_FIELDS = (
+    "pk",
+    "created_at",
+    "status",
+    "payment_method",
+    "payment_due_at",
+    "total_amount",
+    "buyer__username",
+    "market__currency",
+    "market__time_zone",
+    "shipment__pk",
+    "shipment__handed_over_at",
+    "shipment__delivered_at",
+    "commission_granted",
+)
+
+
+class SellerOrderRows:
+    """ORD-09/ORD-04/REB-02: the rows of *Zamówienia*, each with its *Akcje* menu."""
+
+    def __init__(self, now):
+        self.now = now
+        self.language = get_language()
+        self.formats = Formats()
+        self.order_url = url_maker("orders:seller_order_detail")
+        self.discussion_url = url_maker("discussions:seller_detail")
+        self.commission_url = url_maker("orders:commission_refund_new")
+        self.discussion_label = _("Discussion %(number)s")
+        self.payment_due = escape(_("Payment due"))
+        self.commission_granted = escape(_("Commission refund granted"))
+        self.details = escape(_("Order details"))
+        self.tracking = escape(_("Enter tracking number"))
+        self.handover = escape(_("Mark as handed to the carrier"))
+        self.transfer = escape(_("Mark transfer as received"))
+        self.refund = escape(_("Refund money"))
+        self.commission = escape(_("Commission refund"))
+
+    def rows(self, orders):
+        """`orders`: dicts of SELLER_ORDER_FIELDS, in the page's order."""
+        pks = [order["pk"] for order in orders]
+        lines = _lines_of(pks)
+        discussions = _discussions_of(pks, ("pk", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"))
+        return [self.row(order, lines.get(order["pk"], ()), discussions.get(order["pk"], ())) for order in orders]
+
+    def row(self, order, lines, discussions):
+        pk, zone, currency = order["pk"], order["market__time_zone"], order["market__currency"]
+        status = order["status"]
+        url = self.order_url(pk)
+        is_unpaid = status == Order.Status.AWAITING_PAYMENT
+        is_paid = status == Order.Status.PAID
+        has_shipment = order["shipment__pk"] is not None
+        delivered = order["shipment__delivered_at"] is not None
+        handed_over = order["shipment__handed_over_at"] is not None
+
+        products = _lines_text(lines) + "\n        "
+        for discussion_pk, d_status, is_open, joined_at, concluded_at in discussions:
+            label = escape(self.discussion_label % {"number": _discussion_number(discussion_pk)})
+            mediator_active = _is_mediator_active(joined_at, concluded_at)
+            badges = discussion_status_badges(d_status, is_open, mediator_active, self.language)
+            products += f'<br><a class="small" href="{self.discussion_url(discussion_pk)}">{label}</a> {badges}'
+
+        is_overdue = order["payment_due_at"] < self.now
+        state = order_status_badges(status, is_overdue, delivered, handed_over, has_shipment, self.language)
+        if is_unpaid:
+            due = self.formats.date(order["payment_due_at"], zone)
+            state += f'<br><span class="muted small">{self.payment_due} {due}</span>'
+        state += "\n        "
+        if order["commission_granted"]:
+            granted = self.formats.money(order["commission_granted"], currency)
+            state += f'<br><span class="commission-granted small">{self.commission_granted}: {granted}</span>'
+
+        menu = [f'<li><a href="{url}">{self.details}</a></li>']
+        if status != Order.Status.CANCELLED and not delivered:
+            menu.append(f'<li><a href="{url}#tracking">{self.tracking}</a></li>')
+        if has_shipment and not handed_over:
+            menu.append(f'<li><a href="{url}#handover">{self.handover}</a></li>')
+        if is_unpaid and order["payment_method"] == Order.PaymentMethod.TRADITIONAL_TRANSFER:
+            menu.append(f'<li><a href="{url}#transfer">{self.transfer}</a></li>')
+        if is_paid:
+            menu.append(f'<li><a href="{url}#refund">{self.refund}</a></li>')
+        # REB-02: *Zwrot prowizji* is disabled, with the reason, after 45 days.
+        dated = SimpleNamespace(created_at=order["created_at"], market=SimpleNamespace(tz=self.formats.zone(zone)))
+        allowed, refusal = commission.can_apply(dated, self.now)
+        if allowed:
+            menu.append(f'<li><a href="{self.commission_url(pk)}">{self.commission}</a></li>')
+        else:
+            refusal = escape(refusal)
+            menu.append(
+                f'<li class="menu-disabled"><span aria-disabled="true">{self.commission}</span>'
+                f'<span class="menu-why">{refusal}</span></li>'
+            )
+
+        created = self.formats.time(order["created_at"], zone)
+        return SimpleNamespace(
+            pk=pk,
+            order=SafeString(f'<a href="{url}">{_order_number(pk)}</a><br><span class="muted small">{created}</span>'),
+            buyer=escape(order["buyer__username"]),
+            products=SafeString(products),
+            amount=self.formats.money(order["total_amount"], currency),
+            status=SafeString(state),
+            menu=SafeString("\n            ".join(menu)),
+        )
+
+
+# --- Moje zakupy (the buyer's purchases) -----------------------------------------------------
+
+PURCHASE_FIELDS = (
+    "pk",
+    "created_at",
+    "status",
+    "payment_due_at",
+    "total_amount",
+    "seller_account__display_name",
+    "market__currency",
+    "market__time_zone",
+    "shipment__pk",
+    "shipment__handed_over_at",
+    "shipment__delivered_at",
+)
+
+
+def _discussion_reasons():
+    """{reason: label} of the Discussions' reasons, translated now."""
+    model = Order._meta.get_field("discussions").related_model
+    return {value: str(label) for value, label in model._meta.get_field("reason").flatchoices}
+
+
+class PurchaseRows:
+    """ORD-09: the cards of *Moje zakupy*."""
+
+    def __init__(self, now):
+        self.now = now
+        self.language = get_language()
+        self.formats = Formats()
+        self.order_url = url_maker("orders:purchase_detail")
+        self.discussion_url = url_maker("discussions:buyer_detail")
+        self.order_label = _("Order %(number)s")
+        self.discussion_label = _("Discussion %(number)s")
+        self.reasons = None
+
+    def rows(self, orders):
+        """`orders`: dicts of PURCHASE_FIELDS, in the page's order."""
+        pks = [order["pk"] for order in orders]
+        lines = _lines_of(pks)
+        discussions = _discussions_of(
+            pks, ("pk", "reason", "status", "is_open", "mediator_joined_at", "mediation_concluded_at")
+        )
+        if discussions:
+            self.reasons = _discussion_reasons()
+        return [self.row(order, lines.get(order["pk"], ()), discussions.get(order["pk"], ())) for order in orders]
+
+    def row(self, order, lines, discussions):
+        pk, zone = order["pk"], order["market__time_zone"]
+        items = "".join(f"<li>{escape(title)} × {quantity}</li>" for title, quantity in lines)
+        paragraphs = []
+        for discussion_pk, reason, status, is_open, joined_at, concluded_at in discussions:
+            label = escape(self.discussion_label % {"number": _discussion_number(discussion_pk)})
+            mediator_active = _is_mediator_active(joined_at, concluded_at)
+            badges = discussion_status_badges(status, is_open, mediator_active, self.language)
+            paragraphs.append(
+                f'<p class="small"><a href="{self.discussion_url(discussion_pk)}">{label}</a> — '
+                f"{escape(self.reasons.get(reason, reason))} {badges}</p>"
+            )
+        title = escape(self.order_label % {"number": _order_number(pk)})
+        created = self.formats.time(order["created_at"], zone)
+        shipment = order["shipment__pk"] is not None
+        status = order_status_badges(
+            order["status"],
+            order["payment_due_at"] < self.now,
+            shipment and order["shipment__delivered_at"] is not None,
+            shipment and order["shipment__handed_over_at"] is not None,
+            shipment,
+            self.language,
+        )
+        return SimpleNamespace(
+            pk=pk,
+            head=SafeString(
+                f'<a href="{self.order_url(pk)}" class="order-number">{title}</a>\n'
+                f'          <span class="muted">{created} · {escape(order["seller_account__display_name"])}</span>'
+            ),
+            lines=SafeString(items),
+            discussions=SafeString("".join(paragraphs)),
+            amount=self.formats.money(order["total_amount"], order["market__currency"]),
+            status=status,
+        )
+
+
+# --- One order's page (the buyer's and the seller's) -----------------------------------------
+
+
+class OrderPage:
+    """ORD-02/ORD-09: what an order's page shows about it besides its forms: the status
+    badges, the products and history (orders/includes/order_summary.html) and its
+    Discussions, with instants and amounts already formatted."""
+
+    def __init__(self, order, now, *, discussion_url):
+        self.order = order
+        formats = Formats()
+        market = order.market
+        zone, currency = market.time_zone, market.currency
+        language = get_language()
+        self.status = order_status_of(order, now)
+        self.currency = currency
+        self.created = formats.time(order.created_at, zone)
+        self.created_iso = formats.iso(order.created_at, zone)
+        self.payment_due = formats.time(order.payment_due_at, zone)
+        self.payment_due_iso = formats.iso(order.payment_due_at, zone)
+        self.paid = formats.time(order.paid_at, zone)
+        self.cancellation_requested = formats.time(order.cancellation_requested_at, zone)
+        self.total_amount = formats.money(order.total_amount, currency)
+        refunded = order.refunded_total()
+        self.refunded = formats.money(refunded, currency) if refunded else ""
+        self.lines = [
+            SimpleNamespace(
+                title=line.title,
+                unit_price=formats.money(line.unit_price, currency),
+                quantity=line.quantity,
+                total=formats.money(line.total, currency),
+            )
+            for line in order.lines.all()
+        ]
+        event_kinds = dict(OrderEvent.Kind.choices)
+        self.events = [
+            SimpleNamespace(
+                iso=formats.iso(occurred_at, zone),
+                at=formats.time(occurred_at, zone),
+                kind=event_kinds.get(kind, kind),
+                amount=formats.money(data["amount"], currency) if data.get("amount") else "",
+                tracking=data.get("tracking") or "",
+            )
+            for occurred_at, kind, data in order.events.order_by("occurred_at", "pk").values_list(
+                "occurred_at", "kind", "data"
+            )
+        ]
+        discussions = _discussions_of(
+            [order.pk],
+            ("pk", "reason", "line__title", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"),
+        ).get(order.pk, ())
+        reasons = _discussion_reasons() if discussions else {}
+        url = url_maker(discussion_url) if discussions else None
+        self.discussions = [
+            SimpleNamespace(
+                url=url(pk),
+                number=_discussion_number(pk),
+                reason=reasons.get(reason, reason),
+                line_title=line_title,
+                badges=discussion_status_badges(
+                    status, is_open, _is_mediator_active(joined_at, concluded_at), language
+                ),
+            )
+            for pk, reason, line_title, status, is_open, joined_at, concluded_at in discussions
+        ]
+
+
+# --- Commission refunds (REB-06) -------------------------------------------------------------
+
+
+COMMISSION_REFUND_FIELDS = (
+    "pk",
+    "order_id",
+    "reason",
+    "type",
+    "status",
+    "amount",
+    "created_at",
+    "decided_at",
+    "order__market__time_zone",
+    "order__market__currency",
+)
+
+
+def _application_number(pk):
+    return f"R{pk:07d}"
+
+
+class CommissionRefundRows:
+    """REB-06: the applications of an account, as its list and an order's page show them."""
+
+    def __init__(self):
+        self.language = get_language()
+        self.formats = Formats()
+        self.url = url_maker("orders:commission_refund_detail")
+        self.order_url = url_maker("orders:seller_order_detail")
+        self.reasons = {value: str(label) for value, label in CommissionRefund.Reason.choices}
+        self.types = {value: str(label) for value, label in CommissionRefund.Type.choices}
+        self.statuses = {value: str(label) for value, label in CommissionRefund.Status.choices}
+        self.labels = {
+            "order": escape(_("Order")),
+            "type": escape(_("Type")),
+            "amount": escape(_("Commission to refund")),
+            "filed": escape(_("Filed")),
+            "decided": escape(_("Decided")),
+        }
+
+    def badge(self, status):
+        return commission_refund_badge(status, self.statuses.get(status, status), self.language)
+
+    def link(self, application):
+        return SafeString(f'<a href="{self.url(application.pk)}">{application.number}</a>')
+
+    def _date(self, value, zone):
+        return (
+            f'<time datetime="{self.formats.iso(value, zone)}" title="{self.formats.time(value, zone)}">'
+            f"{self.formats.date(value, zone)}</time>"
+        )
+
+    def row(self, application):
+        """A row of the account's list; `application`: a dict of COMMISSION_REFUND_FIELDS."""
+        labels, zone = self.labels, application["order__market__time_zone"]
+        pk, order_pk, decided_at = application["pk"], application["order_id"], application["decided_at"]
+        decided = self._date(decided_at, zone) if decided_at else "—"
+        kind = self.types.get(application["type"], application["type"])
+        amount = self.formats.money(application["amount"], application["order__market__currency"])
+        return SimpleNamespace(
+            pk=pk,
+            application=SafeString(f'<a href="{self.url(pk)}">{_application_number(pk)}</a>'),
+            order=SafeString(
+                f'<span class="cell-label">{labels["order"]}:</span> '
+                f'<a href="{self.order_url(order_pk)}">{_order_number(order_pk)}</a>'
+            ),
+            reason=self.reasons.get(application["reason"], application["reason"]),
+            type=SafeString(f'<span class="cell-label">{labels["type"]}:</span> {escape(kind)}'),
+            status=self.badge(application["status"]),
+            amount=SafeString(f'<span class="cell-label">{labels["amount"]}:</span> {amount}'),
+            filed=SafeString(
+                f'<span class="cell-label">{labels["filed"]}:</span> {self._date(application["created_at"], zone)}'
+            ),
+            decided=SafeString(f'<span class="cell-label">{labels["decided"]}:</span> {decided}'),
+        )
+
+    def of_order(self, application, currency):
+        """An item of an order page's list of applications."""
+        return SimpleNamespace(
+            link=self.link(application),
+            reason=self.reasons.get(application.reason, application.reason),
+            amount=self.formats.money(application.amount, currency),
+            status=self.badge(application.status),
+        )

@@ -1,0 +1,158 @@
+"""Counts of the order lists that do not scan on every view (issue 13).
+
+*Zamówienia* shows how many of the seller's orders are unpaid, overdue, to ship and with
+a Discussion, and both order lists say how many pages there are: for a seller (or a
+buyer) with 10,000 orders each of those is a count of up to 10,000 rows, a millisecond
+of the database's time per count and view. They change only when an order, its
+shipment or one of its Discussions does, so they are kept in the cache under a version
+of the seller's (the buyer's) orders that every such change replaces, when it is made
+and again once it commits. A reader that finds counts made at another version computes
+them again. The version is a fresh token, never a counter, so an evicted version can
+never match old counts. With the cache in each process's memory (no REDIS_URL), a
+change made by another process is seen after `TIMEOUT`.
+
+Writes that bypass the model layer (bulk inserts of bench and demo data, raw SQL) send
+no signal; the counts then catch up after `TIMEOUT` at the latest. The overdue count
+also changes with time alone: the counts keep the next instant an unpaid order becomes
+overdue and are computed again once it has passed.
+"""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Order, Shipment
+from .signals import order_event_recorded
+
+TIMEOUT = 60
+SELLER = "seller"
+BUYER = "buyer"
+
+
+def _version_key(scope, owner_id):
+    return f"orders:tally:{scope}:{owner_id}:version"
+
+
+def _counts_key(scope, owner_id, stamp):
+    # The owner's creation instant tells apart owners that reuse a primary key (SQLite
+    # reuses those of rolled-back rows, as in tests).
+    return f"orders:tally:{scope}:{owner_id}:{stamp}"
+
+
+def _token():
+    return uuid.uuid4().hex
+
+
+def _tally(scope, owner_id, stamp, compute, now):
+    """`compute(now)` → (counts, valid_until or None), cached at the owner's version."""
+    version_key, counts_key = _version_key(scope, owner_id), _counts_key(scope, owner_id, stamp)
+    cached = cache.get_many([version_key, counts_key])
+    version, entry = cached.get(version_key), cached.get(counts_key)
+    if entry is not None and entry[0] == version and (entry[2] is None or now <= entry[2]):
+        return entry[1]
+    if version is None:
+        version = _token()
+        if not cache.add(version_key, version, None):
+            version = None  # another reader set it first: do not file counts under ours
+    counts, valid_until = compute(now)
+    if version is not None:
+        cache.set(counts_key, (version, counts, valid_until), TIMEOUT)
+    return counts
+
+
+def _seller_counts(account_id):
+    def compute(now):
+        discussions = Order._meta.get_field("discussions").related_model
+        unpaid = Q(status=Order.Status.AWAITING_PAYMENT)
+        handed_over = Shipment.objects.filter(order=OuterRef("pk"), handed_over_at__isnull=False)
+        row = (
+            Order.objects.filter(seller_account_id=account_id)
+            .annotate(
+                has_discussion=Exists(discussions.objects.filter(order=OuterRef("pk"))),
+                is_handed_over=Exists(handed_over),
+            )
+            .aggregate(
+                total=Count("pk"),
+                unpaid=Count("pk", filter=unpaid),
+                overdue=Count("pk", filter=unpaid & Q(payment_due_at__lt=now)),
+                next_overdue_at=Min("payment_due_at", filter=unpaid & Q(payment_due_at__gte=now)),
+                to_ship=Count("pk", filter=Q(status=Order.Status.PAID, is_handed_over=False)),
+                with_discussion=Count("pk", filter=Q(has_discussion=True)),
+            )
+        )
+        valid_until = row.pop("next_overdue_at")
+        return row, valid_until
+
+    return compute
+
+
+def seller_order_counts(account, now):
+    """ORD-09: {"total", "unpaid", "overdue", "to_ship", "with_discussion"} of the
+    account's orders (the tabs of *Zamówienia* and their page counts)."""
+    return _tally(SELLER, account.pk, account.created_at.timestamp(), _seller_counts(account.pk), now)
+
+
+def buyer_order_count(user, now):
+    """ORD-09: how many orders *Moje zakupy* lists."""
+
+    def compute(now):
+        return Order.objects.filter(buyer_id=user.pk).count(), None
+
+    return _tally(BUYER, user.pk, user.date_joined.timestamp(), compute, now)
+
+
+# --- What makes the counts stale --------------------------------------------------------------
+
+
+def orders_changed(*, seller_account_id=None, buyer_id=None):
+    """The counts of this seller's and this buyer's orders are stale."""
+    keys = []
+    if seller_account_id is not None:
+        keys.append(_version_key(SELLER, seller_account_id))
+    if buyer_id is not None:
+        keys.append(_version_key(BUYER, buyer_id))
+
+    def replace_versions():
+        cache.set_many({key: _token() for key in keys}, None)
+
+    if keys:
+        # Now, for readers in this transaction (and tests, whose transactions never
+        # commit), and again after the commit, for counts another reader made meanwhile
+        # from what it saw before the commit.
+        replace_versions()
+        transaction.on_commit(replace_versions)
+
+
+@receiver(order_event_recorded, dispatch_uid="orders_tallies_event")
+def _event_recorded(sender, event, **kwargs):
+    order = event.order
+    orders_changed(seller_account_id=order.seller_account_id, buyer_id=order.buyer_id)
+
+
+@receiver(post_save, sender=Order, dispatch_uid="orders_tallies_order_saved")
+@receiver(post_delete, sender=Order, dispatch_uid="orders_tallies_order_deleted")
+def _order_saved(sender, instance, **kwargs):
+    orders_changed(seller_account_id=instance.seller_account_id, buyer_id=instance.buyer_id)
+
+
+@receiver(post_save, sender=Shipment, dispatch_uid="orders_tallies_shipment_saved")
+@receiver(post_delete, sender=Shipment, dispatch_uid="orders_tallies_shipment_deleted")
+def _shipment_saved(sender, instance, **kwargs):
+    seller = Order.objects.filter(pk=instance.order_id).values_list("seller_account_id", flat=True).first()
+    orders_changed(seller_account_id=seller)
+
+
+# Discussions are the discussions app's: named lazily, never imported (STYLE §1).
+@receiver(post_save, sender="discussions.Discussion", dispatch_uid="orders_tallies_discussion_saved")
+def _discussion_saved(sender, instance, created, **kwargs):
+    if created:
+        orders_changed(seller_account_id=instance.seller_account_id)
+
+
+@receiver(post_delete, sender="discussions.Discussion", dispatch_uid="orders_tallies_discussion_deleted")
+def _discussion_deleted(sender, instance, **kwargs):
+    orders_changed(seller_account_id=instance.seller_account_id)
