@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +48,18 @@ class MediationOutcome(models.TextChoices):
     SELLER_TO_REFUND = "SELLER_TO_REFUND", _("The seller is to refund the buyer")
     CLAIM_NOT_UPHELD = "CLAIM_NOT_UPHELD", _("The buyer's claim was not upheld")
     ALLEGRO_PROTECT = "ALLEGRO_PROTECT", _("Allegro Protect compensation granted")
+
+
+# The seller's Discussion list (DSC-10): open first; of those, the ones waiting for the
+# seller's reply first; soonest deadline first; newest first. dsc_seller_list_idx is in
+# this order, so a page of the list reads 20 index entries instead of sorting them all.
+SELLER_LIST_ORDER = (
+    F("is_open").desc(),
+    Case(When(seller_replied_at__isnull=True, then=Value(0)), default=Value(1)),
+    F("reply_due_at").asc(),
+    F("created_at").desc(),
+    F("id").desc(),
+)
 
 
 class Discussion(models.Model):
@@ -217,6 +229,16 @@ class Discussion(models.Model):
             models.Index(fields=["seller_account", "-opened_at", "-id"], name="dsc_seller_opened_idx"),
             models.Index(fields=["seller_account", "reply_due_at"], name="dsc_seller_due_idx"),
             models.Index(fields=["buyer", "-created_at"], name="dsc_buyer_recent_idx"),
+            # The seller's Discussion list: its order; its count line and number of pages
+            # as index-only counts (the open rows with every column the counts test, and
+            # the closed rows), never reading the rows themselves.
+            models.Index(F("seller_account"), *SELLER_LIST_ORDER, name="dsc_seller_list_idx"),
+            models.Index(
+                fields=["seller_account", "last_message_status", "seller_replied_at", "reply_due_at"],
+                name="dsc_seller_open_counts_idx",
+                condition=Q(is_open=True),
+            ),
+            models.Index(fields=["seller_account"], name="dsc_seller_closed_idx", condition=Q(is_open=False)),
             models.Index(fields=["order"], name="dsc_order_idx"),
         ]
 

@@ -2,8 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Case, Count, Q, When
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from orders.access import get_buyer_order, seller_account_for
 
-from . import presenters, quality, rules, services
+from . import list_presenters, presenters, quality, rules, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
@@ -27,20 +25,15 @@ from .access import (
 )
 from .forms import (
     BlockComplaintForm,
-    DiscussionFilterForm,
     MessageForm,
     OpenDiscussionForm,
     ProposalForm,
     ReportForm,
 )
-from .models import Discussion, Notification, Role
+from .models import Notification, Role
 from .rules import Action
 
 PAGE_SIZE = 20
-
-
-def _list_queryset():
-    return Discussion.objects.select_related("order", "line", "market", "buyer", "seller_account")
 
 
 # --- Buyer ---------------------------------------------------------------------------
@@ -89,9 +82,10 @@ def open_discussion(request, order_pk):
 
 @login_required
 def buyer_list(request):
-    discussions = _list_queryset().filter(buyer=request.user)
-    page = Paginator(discussions, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "discussions/buyer_list.html", {"page": page, "now": timezone.now()})
+    listed = list_presenters.buyer_discussions(request.user.pk)
+    page = list_presenters.ListPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list_presenters.discussion_rows(page.object_list, for_seller=False, now=timezone.now())
+    return render(request, "discussions/buyer_list.html", {"page": page, "rows": rows})
 
 
 def _detail_context(request, discussion, role, message_form=None, proposal_form=None, open_proposal=False):
@@ -219,38 +213,23 @@ def buyer_report(request, pk, message_pk):
 def seller_list(request):
     account = seller_account_for(request.user)
     now = timezone.now()
-    filters = DiscussionFilterForm(request.GET)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    discussions = _list_queryset().filter(seller_account=account)
-    if data.get("status"):
-        discussions = discussions.filter(status=data["status"])
-    if data.get("reason"):
-        discussions = discussions.filter(reason=data["reason"])
-    if data.get("market"):
-        discussions = discussions.filter(market_id=data["market"])
-    if data.get("show") == "needs_reply":
-        discussions = discussions.filter(is_open=True).exclude(
-            last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED
-        )
-    elif data.get("show") == "overdue":
-        discussions = discussions.filter(is_open=True, seller_replied_at__isnull=True, reply_due_at__lte=now)
+    filters, filter_fields = list_presenters.seller_filters(request.GET)
+    counts = list_presenters.seller_counts(account.pk, now)
     # Sorted by deadline: those waiting for a reply first, soonest deadline first.
-    waiting_first = Case(When(seller_replied_at__isnull=True, then=0), default=1)
-    discussions = discussions.order_by("-is_open", waiting_first, "reply_due_at", "-created_at")
-    counts = Discussion.objects.filter(seller_account=account).aggregate(
-        open=Count("pk", filter=Q(is_open=True)),
-        needs_reply=Count(
-            "pk", filter=Q(is_open=True) & ~Q(last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED)
-        ),
-        overdue=Count("pk", filter=Q(is_open=True, seller_replied_at__isnull=True, reply_due_at__lte=now)),
-    )
-    page = Paginator(discussions, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = list_presenters.seller_discussions(account.pk, filters, counts, now)
+    page = list_presenters.ListPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "discussions/seller_list.html",
-        {"page": page, "filters": filters, "counts": counts, "now": now, "query": query.urlencode()},
+        {
+            "page": page,
+            "rows": list_presenters.discussion_rows(page.object_list, for_seller=True, now=now),
+            "filter_fields": filter_fields,
+            "counts": counts,
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -376,8 +355,7 @@ def _quote(name):
 
 @login_required
 def notifications(request):
-    items = Notification.objects.filter(recipient=request.user).select_related("discussion__market")[:50]
-    return render(request, "discussions/notifications.html", {"items": items})
+    return render(request, "discussions/notifications.html", {"items": list_presenters.notification_rows(request.user)})
 
 
 @login_required

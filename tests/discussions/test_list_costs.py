@@ -1,0 +1,123 @@
+"""Issue 13: what the Discussion lists and the notifications page cost per request, in
+Python function calls (cProfile) and queries, so that a change that brings back per-row
+work (an include, a tag, a translation or a query per row) fails here.
+
+Bounds are about 1.3 times what was measured when the pages were made cheap (the whole
+request: middleware, header and page); the calls a row adds are bounded on their own,
+from pages of 5 and of 20 rows."""
+
+import cProfile
+import pstats
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from discussions.models import Discussion
+from tests.discussions.conftest import make_order, open_discussion
+from tests.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _discussions(seller_account, buyer, count):
+    """`count` Discussions of the seller with the buyer, in every state a list row shows:
+    waiting (some overdue), answered, with Allegro, closed."""
+    offer = OfferFactory(seller_account=seller_account, stock=10_000)
+    start = timezone.now() - timedelta(days=3)
+    discussions = []
+    for i in range(count):
+        order = make_order(offer, buyer, now=start + timedelta(minutes=i))
+        discussions.append(open_discussion(order, now=start + timedelta(hours=2, minutes=i)))
+    now = timezone.now()
+    pks = [discussion.pk for discussion in discussions]
+    Discussion.objects.filter(pk__in=pks[1::4]).update(
+        seller_replied_at=now, last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED
+    )
+    Discussion.objects.filter(pk__in=pks[2::4]).update(mediator_joined_at=now, reply_due_at=now + timedelta(days=1))
+    Discussion.objects.filter(pk__in=pks[3::4]).update(status=Discussion.Status.RESOLVED, is_open=False, closed_at=now)
+    return discussions
+
+
+def _cost(client, path):
+    """(Python calls, queries) of one request for `path`, after one that fills the
+    per-process caches (texts per language, the filter bar, the header)."""
+    assert client.get(path).status_code == 200
+    profile = cProfile.Profile()
+    profile.enable()
+    response = client.get(path)
+    profile.disable()
+    assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    return pstats.Stats(profile).total_calls, len(queries)
+
+
+@pytest.fixture
+def seller_client(client, seller):
+    client.force_login(seller)
+    return client
+
+
+@pytest.fixture
+def buyer_client(client, buyer):
+    client.force_login(buyer)
+    return client
+
+
+def test_dsc_10_seller_list_of_20_rows_costs_a_bounded_number_of_calls_and_queries(
+    seller_client, seller_account, buyer
+):
+    _discussions(seller_account, buyer, 25)
+    calls, queries = _cost(seller_client, "/seller/discussions/")
+    assert calls < 15_000  # 11.4k measured
+    assert queries <= 6
+
+
+def test_dsc_10_seller_list_filtered_costs_a_bounded_number_of_calls_and_queries(seller_client, seller_account, buyer):
+    _discussions(seller_account, buyer, 25)
+    calls, queries = _cost(seller_client, "/seller/discussions/?status=IN_PROGRESS&show=needs_reply&market=PL")
+    assert calls < 14_000  # 10.7k measured
+    assert queries <= 7  # the count of a list narrowed by more than "show" is its own query
+
+
+def test_dsc_10_a_seller_list_row_costs_a_bounded_number_of_calls(seller_client, seller_account, buyer):
+    """A row's markup is written in one pass: about 95 calls, not the hundreds that an
+    include, a `{% url %}`, a date filter or a dozen `{{ row.x }}` per row cost."""
+    _discussions(seller_account, buyer, 5)
+    five, _ = _cost(seller_client, "/seller/discussions/")
+    _discussions(seller_account, buyer, 20)
+    twenty, _ = _cost(seller_client, "/seller/discussions/")
+    assert twenty - five < 15 * 130
+
+
+def test_buyer_list_of_20_rows_costs_a_bounded_number_of_calls_and_queries(buyer_client, seller_account, buyer):
+    _discussions(seller_account, buyer, 25)
+    calls, queries = _cost(buyer_client, "/my/discussions/")
+    assert calls < 11_000  # 8.5k measured
+    assert queries <= 5
+
+
+def test_a_buyer_list_row_costs_a_bounded_number_of_calls(buyer_client, seller_account, buyer):
+    _discussions(seller_account, buyer, 5)
+    five, _ = _cost(buyer_client, "/my/discussions/")
+    _discussions(seller_account, buyer, 20)
+    twenty, _ = _cost(buyer_client, "/my/discussions/")
+    assert twenty - five < 15 * 130
+
+
+def test_ntf_01_notifications_page_costs_a_bounded_number_of_calls_and_queries(seller_client, seller_account, buyer):
+    _discussions(seller_account, buyer, 25)  # each tells the seller about the new Discussion
+    calls, queries = _cost(seller_client, "/notifications/")
+    assert calls < 14_000  # 10.8k measured
+    assert queries <= 4
+
+
+def test_ntf_01_a_notification_costs_a_bounded_number_of_calls(seller_client, seller_account, buyer):
+    _discussions(seller_account, buyer, 5)
+    five, _ = _cost(seller_client, "/notifications/")
+    _discussions(seller_account, buyer, 20)
+    twenty, _ = _cost(seller_client, "/notifications/")
+    assert twenty - five < 20 * 200  # 160 measured, most of it the text of the notification
