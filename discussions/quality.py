@@ -9,18 +9,25 @@ Reply times are the first-reply times the services record in business seconds of
 Discussion's market (``Discussion.first_reply_seconds``, DSC-10): a Discussion opened on
 Friday evening and answered on Monday morning took a few business hours, not a weekend.
 
-QLT-03: the figures and both charts come from aggregate queries — one ``COUNT … FILTER``
-over the Discussions for both windows and every bucket, one over the orders, one
-``GROUP BY`` week, and per window one ordered query that fetches at most the two middle
-values for the median. The number of queries does not depend on the number of rows.
+QLT-03: the figures and both charts come from aggregate queries — one ``GROUP BY`` over
+the Discussions of the last 90 days that counts them by period (within 30 days or not,
+and the chart's week) and outcome (the reply-time bucket, missed, pending), one count
+of the orders, and per window one ordered query that fetches at most the two middle
+values for the median. The number of queries does not depend on the number of rows, and
+each reads one index of the account's rows by start (issue 13: `dsc_quality_idx` holds
+every column they read, so PostgreSQL answers them from the index alone). They are
+written in SQL, with parameters: built with the ORM, the thirty conditions cost more
+Python than the page's template.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import TruncWeek
+from django.db import connection
+from django.db.models import F, Q
 from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -104,8 +111,9 @@ class WindowFigures:
 
 
 def _bucket_filters(now):
-    """QLT-02's first-reply-time buckets. A boundary belongs to the faster bucket, so the
-    first bucket is exactly "within 2 hours" and the first three add up to "within 24
+    """QLT-02's first-reply-time buckets (as conditions; the page's query computes the
+    same buckets in `_OUTCOME`). A boundary belongs to the faster bucket, so the first
+    bucket is exactly "within 2 hours" and the first three add up to "within 24
     business hours" of QLT-01; the last is the missed replies of `missed_q`."""
     seconds = "first_reply_seconds"
     return {
@@ -121,43 +129,126 @@ def _since(now, days):
     return now - timedelta(days=days)
 
 
-def discussion_counts(account, now):
-    """One query: every QLT-01 count for both windows and the QLT-02 buckets."""
+# --- The queries ---------------------------------------------------------------------------
+
+# Outcomes of a Discussion's first reply, as `_OUTCOME` numbers them.
+UP_TO_2H, UP_TO_12H, UP_TO_24H, OVER_24H, MISSED, PENDING, NOT_JUDGED = 1, 2, 3, 4, 5, 6, 0
+ANSWERED = (UP_TO_2H, UP_TO_12H, UP_TO_24H, OVER_24H)
+BUCKET_OUTCOMES = {"up_to_2h": UP_TO_2H, "up_to_12h": UP_TO_12H, "up_to_24h": UP_TO_24H, "over_24h": OVER_24H}
+
+# The outcome of each row: `answered_q`, then its bucket; `missed_q`; `pending_q`; else
+# nothing to judge (closed before the deadline without a reply). %(now)s is the instant.
+_OUTCOME = f"""CASE
+    WHEN first_reply_seconds IS NOT NULL THEN CASE
+        WHEN first_reply_seconds <= {WITHIN_2H} THEN {UP_TO_2H}
+        WHEN first_reply_seconds <= {TWELVE_HOURS} THEN {UP_TO_12H}
+        WHEN first_reply_seconds <= {WITHIN_24H} THEN {UP_TO_24H}
+        ELSE {OVER_24H} END
+    WHEN reply_due_at <= %(now)s AND (closed_at IS NULL OR closed_at >= reply_due_at) THEN {MISSED}
+    WHEN reply_due_at > %(now)s AND is_open THEN {PENDING}
+    ELSE {NOT_JUDGED} END"""
+
+
+def _sql_instant(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The grouped counts of an account's last 90 days: {(within 30 days, week index or
+    -1, outcome): (count, unresolved, Allegro joined, closed by a full refund)}."""
+
+    groups: dict
+    mondays: list  # the chart's weeks (`week_starts`)
+
+    def total(self, recent_only=False, outcomes=None, column=0):
+        return sum(
+            values[column]
+            for (recent, _week, outcome), values in self.groups.items()
+            if (recent or not recent_only) and (outcomes is None or outcome in outcomes)
+        )
+
+
+def summary(account, now):
+    """One GROUP BY over the account's Discussions started in the last 90 days."""
+    tz = account.market.tz
+    mondays = week_starts(account, now)
+    starts = [datetime.combine(monday, time.min, tzinfo=tz) for monday in mondays]
+    week = " ".join(f"WHEN created_at >= %(week_{index})s THEN {index}" for index in range(len(starts) - 1, -1, -1))
+    table = Discussion._meta.db_table
+    sql = f"""SELECT
+        CASE WHEN created_at >= %(since_30)s THEN 1 ELSE 0 END,
+        CASE {week} ELSE -1 END,
+        {_OUTCOME},
+        COUNT(*),
+        COUNT(unresolved_at),
+        COUNT(mediator_joined_at),
+        SUM(CASE WHEN close_reason = %(full_refund)s THEN 1 ELSE 0 END)
+    FROM {table}
+    WHERE seller_account_id = %(account)s AND created_at >= %(since_90)s AND created_at <= %(now)s
+    GROUP BY 1, 2, 3"""
+    params = {
+        "account": account.pk,
+        "now": _sql_instant(now),
+        "since_30": _sql_instant(_since(now, 30)),
+        "since_90": _sql_instant(_since(now, 90)),
+        "full_refund": Discussion.CloseReason.FULL_REFUND.value,
+        **{f"week_{index}": _sql_instant(start) for index, start in enumerate(starts)},
+    }
+    groups = {(bool(recent), week, outcome): counts for recent, week, outcome, *counts in _fetch(sql, params)}
+    return Summary(groups, mondays)
+
+
+def discussion_counts(account, now, figures=None):
+    """Every QLT-01 count for both windows and the QLT-02 buckets (from `summary`)."""
+    figures = figures or summary(account, now)
     counts = {}
-    for days in WINDOW_DAYS:
-        started = Q(created_at__gte=_since(now, days))
+    for days, recent_only in ((30, True), (90, False)):
+        total = figures.total
+        answered = total(recent_only, ANSWERED)
+        missed = total(recent_only, (MISSED,))
         counts.update(
             {
-                f"discussions_{days}": Count("pk", filter=started),
-                f"needs_reply_{days}": Count("pk", filter=started & needs_reply_q(now)),
-                f"answered_{days}": Count("pk", filter=started & answered_q()),
-                f"within_24h_{days}": Count("pk", filter=started & Q(first_reply_seconds__lte=WITHIN_24H)),
-                f"within_2h_{days}": Count("pk", filter=started & Q(first_reply_seconds__lte=WITHIN_2H)),
-                f"missed_{days}": Count("pk", filter=started & missed_q(now)),
-                f"pending_{days}": Count("pk", filter=started & pending_q(now)),
-                f"unresolved_{days}": Count("pk", filter=started & Q(unresolved_at__isnull=False)),
-                f"mediator_{days}": Count("pk", filter=started & Q(mediator_joined_at__isnull=False)),
-                f"refund_{days}": Count("pk", filter=started & Q(close_reason=Discussion.CloseReason.FULL_REFUND)),
+                f"discussions_{days}": total(recent_only),
+                f"needs_reply_{days}": answered + missed,
+                f"answered_{days}": answered,
+                f"within_24h_{days}": total(recent_only, (UP_TO_2H, UP_TO_12H, UP_TO_24H)),
+                f"within_2h_{days}": total(recent_only, (UP_TO_2H,)),
+                f"missed_{days}": missed,
+                f"pending_{days}": total(recent_only, (PENDING,)),
+                f"unresolved_{days}": total(recent_only, column=1),
+                f"mediator_{days}": total(recent_only, column=2),
+                f"refund_{days}": total(recent_only, column=3),
             }
         )
-    recent = Q(created_at__gte=_since(now, DISTRIBUTION_DAYS))
-    for name, condition in _bucket_filters(now).items():
-        counts[f"bucket_{name}"] = Count("pk", filter=recent & condition)
-    counts["bucket_pending"] = Count("pk", filter=recent & pending_q(now))
-    return _account_discussions(account, now).aggregate(**counts)
-
-
-def _account_discussions(account, now):
-    oldest = _since(now, max(WINDOW_DAYS + (DISTRIBUTION_DAYS,)))
-    return Discussion.objects.filter(seller_account=account, created_at__gte=oldest, created_at__lte=now)
+    for name, outcome in BUCKET_OUTCOMES.items():
+        counts[f"bucket_{name}"] = figures.total(outcomes=(outcome,))
+    counts["bucket_no_reply"] = counts["missed_90"]
+    counts["bucket_pending"] = counts["pending_90"]
+    return counts
 
 
 def _order_counts(account, now):
     """One query: the account's orders placed in each window."""
-    oldest = _since(now, max(WINDOW_DAYS))
-    return Order.objects.filter(seller_account=account, created_at__gte=oldest, created_at__lte=now).aggregate(
-        **{f"orders_{days}": Count("pk", filter=Q(created_at__gte=_since(now, days))) for days in WINDOW_DAYS}
+    table = Order._meta.db_table
+    rows = _fetch(
+        f"""SELECT COUNT(*), SUM(CASE WHEN created_at >= %(since_30)s THEN 1 ELSE 0 END) FROM {table}
+        WHERE seller_account_id = %(account)s AND created_at >= %(since_90)s AND created_at <= %(now)s""",
+        {
+            "account": account.pk,
+            "now": _sql_instant(now),
+            "since_30": _sql_instant(_since(now, 30)),
+            "since_90": _sql_instant(_since(now, 90)),
+        },
     )
+    ninety, thirty = rows[0]
+    return {"orders_30": thirty or 0, "orders_90": ninety or 0}
 
 
 def median_reply_seconds(account, now, days, answered):
@@ -167,13 +258,20 @@ def median_reply_seconds(account, now, days, answered):
     if not answered:
         return None
     middle, take = (answered // 2, 1) if answered % 2 else (answered // 2 - 1, 2)
-    values = list(
-        Discussion.objects.filter(
-            answered_q(), seller_account=account, created_at__gte=_since(now, days), created_at__lte=now
-        )
-        .order_by("first_reply_seconds")
-        .values_list("first_reply_seconds", flat=True)[middle : middle + take]
+    rows = _fetch(
+        f"""SELECT first_reply_seconds FROM {Discussion._meta.db_table}
+        WHERE seller_account_id = %(account)s AND created_at >= %(since)s AND created_at <= %(now)s
+            AND first_reply_seconds IS NOT NULL
+        ORDER BY first_reply_seconds LIMIT %(take)s OFFSET %(middle)s""",
+        {
+            "account": account.pk,
+            "since": _sql_instant(_since(now, days)),
+            "now": _sql_instant(now),
+            "take": take,
+            "middle": middle,
+        },
     )
+    values = [value for (value,) in rows]
     return sum(values) / len(values) if values else None
 
 
@@ -213,29 +311,15 @@ def week_starts(account, now):
     return [this_monday - timedelta(weeks=n) for n in range(CHART_WEEKS - 1, -1, -1)]
 
 
-def weekly_counts(account, now):
+def weekly_counts(account, now, figures=None):
     """QLT-02: (Monday, Discussions started that week) for the last 12 weeks, weeks
-    counted Monday to Sunday in the market's time zone — one GROUP BY query."""
-    tz = account.market.tz
-    mondays = week_starts(account, now)
-    start = datetime.combine(mondays[0], time.min, tzinfo=tz)
-    rows = (
-        Discussion.objects.filter(seller_account=account, created_at__gte=start, created_at__lte=now)
-        .annotate(week=TruncWeek("created_at", tzinfo=tz))
-        .values("week")
-        .annotate(count=Count("pk"))
-        .order_by("week")
-    )
-    by_week = {_local_date(row["week"], tz): row["count"] for row in rows}
-    return [(monday, by_week.get(monday, 0)) for monday in mondays]
-
-
-def _local_date(value, tz):
-    if isinstance(value, datetime):
-        if timezone.is_naive(value):
-            return value.date()
-        return value.astimezone(tz).date()
-    return value
+    counted Monday to Sunday in the market's time zone (from `summary`)."""
+    figures = figures or summary(account, now)
+    by_week = {}
+    for (_recent, week, _outcome), values in figures.groups.items():
+        if week >= 0:
+            by_week[week] = by_week.get(week, 0) + values[0]
+    return [(monday, by_week.get(index, 0)) for index, monday in enumerate(figures.mondays)]
 
 
 # --- Charts (inline SVG geometry; the templates draw it) ----------------------------------
@@ -350,8 +434,8 @@ def row_chart(slug, items, *, title, description, label_header, value_header, no
     return Chart(slug, title, description, label_header, value_header, width, height, bars, (0, 0, 0, 0), note)
 
 
-def weekly_chart(account, now):
-    weeks = weekly_counts(account, now)
+def weekly_chart(account, now, figures=None):
+    weeks = weekly_counts(account, now, figures)
     items = []
     previous_month = None
     for index, (monday, count) in enumerate(weeks):
@@ -533,9 +617,119 @@ def figure_rows(columns):
     ]
 
 
+# What the templates read is plain dicts of strings (issue 13, STYLE §9): a template
+# looks a dict key up at once, where an object's attribute costs a failed key lookup
+# first, and a string is written as it is, where a number is localized on the way.
+
+
+def _svg_number(value):
+    """A number as an SVG attribute needs it, "12.5": what Django writes for our rounded
+    coordinates with localization off (`{% localize off %}`)."""
+    return str(value)
+
+
+# The bars' SVG elements, one `<g>` per bar, written once per bar here rather than by a
+# template loop of a dozen variables each (issue 13: 17 bars were half the page's
+# template work). Labels are escaped; every other value is a number or one of our
+# class names. The whitespace is the chart templates' own.
+_COLUMN_BAR = (
+    '\n      <g class="{}">\n        {}\n'
+    '        <text class="chart-value" x="{}" y="{}" text-anchor="middle">{}</text>\n'
+    '        <text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>\n'
+    "        {}\n      </g>\n    "
+)
+_COLUMN_RECT = '<rect x="{}" y="{}" width="{}" height="{}" rx="2"></rect>'
+_COLUMN_EXTRA = '<text class="chart-label chart-label-extra" x="{}" y="{}" text-anchor="middle">{}</text>'
+_ROW_BAR = (
+    '\n      <g class="{}">\n'
+    '        <text class="chart-label chart-row-label" x="{}" y="{}">{}</text>\n'
+    '        <rect class="chart-track" x="0" y="{}" width="{}" height="{}" rx="2"></rect>\n'
+    "        {}\n"
+    '        <text class="chart-value" x="{}" y="{}">{}</text>\n      </g>\n    '
+)
+
+
+def _bar_class(bar):
+    return f"chart-bar is-{bar.tone}" if bar.tone else "chart-bar"
+
+
+def _column_bar_svg(bar):
+    n = _svg_number
+    rect = _COLUMN_RECT.format(n(bar.x), n(bar.y), n(bar.width), n(bar.height)) if bar.height else ""
+    extra = (
+        _COLUMN_EXTRA.format(n(bar.label_x), n(bar.label_extra_y), escape(bar.label_extra)) if bar.label_extra else ""
+    )
+    return _COLUMN_BAR.format(
+        _bar_class(bar),
+        rect,
+        n(bar.value_x),
+        n(bar.value_y),
+        n(bar.value),
+        n(bar.label_x),
+        n(bar.label_y),
+        escape(bar.label),
+        extra,
+    )
+
+
+def _row_bar_svg(bar, chart_width):
+    n = _svg_number
+    rect = _COLUMN_RECT.format(n(bar.x), n(bar.y), n(bar.width), n(bar.height)) if bar.width else ""
+    return _ROW_BAR.format(
+        _bar_class(bar),
+        n(bar.label_x),
+        n(bar.label_y),
+        escape(bar.label),
+        n(bar.y),
+        chart_width,
+        n(bar.height),
+        rect,
+        n(bar.value_x),
+        n(bar.value_y),
+        n(bar.value),
+    )
+
+
+def chart_view(chart):
+    """A `Chart` as the chart templates draw it."""
+    width = _svg_number(chart.width)
+    if chart.baseline == (0, 0, 0, 0):  # a row chart (`row_chart`)
+        bars_svg = mark_safe("".join(_row_bar_svg(bar, width) for bar in chart.bars))
+    else:
+        bars_svg = mark_safe("".join(_column_bar_svg(bar) for bar in chart.bars))
+    return {
+        "bars_svg": bars_svg,
+        "slug": chart.slug,
+        "title": chart.title,
+        "description": chart.description,
+        "note": chart.note,
+        "label_header": chart.label_header,
+        "value_header": chart.value_header,
+        "width": width,
+        "height": _svg_number(chart.height),
+        "baseline": [_svg_number(value) for value in chart.baseline],
+        # The data table's rows: the values localized, as the page writes numbers.
+        "bars": [{"description": bar.description, "value": formats.localize(bar.value)} for bar in chart.bars],
+    }
+
+
+def rows_view(rows):
+    """The `FigureRow`s as the table's template reads them."""
+    return [
+        {
+            "slug": row.slug,
+            "label": row.label,
+            "explanation": row.explanation,
+            "cells": [{"window": cell.window, "value": cell.value, "detail": cell.detail} for cell in row.cells],
+        }
+        for row in rows
+    ]
+
+
 def panel(account, now):
     """Everything the page shows, for `account` at `now`."""
-    counts = discussion_counts(account, now)
+    figures = summary(account, now)
+    counts = discussion_counts(account, now, figures)
     columns = window_figures(account, now, counts)
     return {
         "account": account,
@@ -543,7 +737,7 @@ def panel(account, now):
         "now": now,
         "columns": columns,
         "column_labels": [window_label(figures.days) for figures in columns],
-        "rows": figure_rows(columns),
-        "weekly_chart": weekly_chart(account, now),
-        "reply_chart": distribution_chart(counts),
+        "rows": rows_view(figure_rows(columns)),
+        "weekly_chart": chart_view(weekly_chart(account, now, figures)),
+        "reply_chart": chart_view(distribution_chart(counts)),
     }
