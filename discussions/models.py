@@ -240,6 +240,22 @@ class Discussion(models.Model):
             ),
             models.Index(fields=["seller_account"], name="dsc_seller_closed_idx", condition=Q(is_open=False)),
             models.Index(fields=["order"], name="dsc_order_idx"),
+            # The sales quality panel (QLT-03): a seller's Discussions by start, with every
+            # column its aggregates and medians read, so they never read the rows.
+            models.Index(
+                fields=[
+                    "seller_account",
+                    "created_at",
+                    "first_reply_seconds",
+                    "reply_due_at",
+                    "closed_at",
+                    "is_open",
+                    "unresolved_at",
+                    "mediator_joined_at",
+                    "close_reason",
+                ],
+                name="dsc_quality_idx",
+            ),
         ]
 
     def __str__(self):
