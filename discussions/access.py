@@ -1,10 +1,13 @@
 """Object access for Discussion pages: anything foreign is a 404 (SEC-01)."""
 
-from django.db.models import F, FilteredRelation, Prefetch, Q
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import FilteredRelation, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.prepared import PreparedQuery
 from orders.access import seller_account_for
+from orders.models import Market, Order, OrderLine, SellerAccount
 
 from .models import Attachment, Discussion, Message, Proposal, SellerBlock
 
@@ -28,45 +31,89 @@ def _detail_queryset():
     )
 
 
-PENDING_PROPOSAL_FIELDS = ("id", "solution", "amount", "percent", "requires_return", "created_at")
+# --- The Discussion page ------------------------------------------------------------
+# The page reads the Discussion with its order, product line, market and pending proposal
+# (at most one: proposal_one_pending_per_discussion) in one query compiled once per
+# process (core.prepared); the rows become model instances as select_related() would make
+# them. Related rows carry only the columns the page uses; any other is loaded on access.
+
+_PAGE_RELATED = {
+    # relation: model, columns (None: all)
+    "order": (Order, ("id", "created_at")),
+    "line": (OrderLine, ("id", "title")),
+    "market": (Market, None),
+}
+_SELLER_PAGE_RELATED = {
+    **_PAGE_RELATED,
+    "seller_account": (SellerAccount, ("id", "user_id")),
+    "buyer": (Discussion.buyer.field.related_model, ("id", "username")),
+}
+_PENDING = "pending_proposal"
+_PROPOSAL_COLUMNS = ("id", "solution", "amount", "percent", "requires_return", "created_at")
 
 
-def _page_queryset():
-    """What the Discussion page reads about the Discussion itself, in one query: the
-    pending proposal (at most one, proposal_one_pending_per_discussion) comes by a LEFT
-    JOIN; the messages are read by the page's presenter (presenters.conversation)."""
-    pending = "pending_proposal"
-    return Discussion.objects.select_related("order", "line", "market").annotate(
-        **{pending: FilteredRelation("proposals", condition=Q(proposals__status=Proposal.Status.PENDING))},
-        **{f"{pending}_{name}": F(f"{pending}__{name}") for name in PENDING_PROPOSAL_FIELDS},
-    )
+def _columns(model, names):
+    return tuple(field.attname for field in model._meta.concrete_fields) if names is None else names
 
 
-def _with_pending_proposal(discussion):
-    # rules.pending_proposal() reads the prefetched list.
-    values = {name: getattr(discussion, f"pending_proposal_{name}") for name in PENDING_PROPOSAL_FIELDS}
+def _page_query(related, user_lookup):
+    def build(pk, user_id):
+        return (
+            Discussion.objects.filter(pk=pk, **{user_lookup: user_id})
+            .annotate(
+                **{_PENDING: FilteredRelation("proposals", condition=Q(proposals__status=Proposal.Status.PENDING))}
+            )
+            .values_list(
+                *_columns(Discussion, None),
+                *(f"{name}__{column}" for name, (model, names) in related.items() for column in _columns(model, names)),
+                *(f"{_PENDING}__{column}" for column in _PROPOSAL_COLUMNS),
+            )
+        )
+
+    return PreparedQuery(build)
+
+
+_BUYER_PAGE = _page_query(_PAGE_RELATED, "buyer_id")
+_SELLER_PAGE = _page_query(_SELLER_PAGE_RELATED, "seller_account__user_id")
+
+
+def _page_discussion(query, related, pk, user_id):
+    rows = query.rows(pk, user_id)
+    if not rows:
+        raise Http404
+    row = rows[0]
+    db = DEFAULT_DB_ALIAS
+    names = _columns(Discussion, None)
+    discussion = Discussion.from_db(db, names, row[: len(names)])
+    start = len(names)
+    for name, (model, columns) in related.items():
+        columns = _columns(model, columns)
+        instance = model.from_db(db, columns, row[start : start + len(columns)])
+        Discussion._meta.get_field(name).set_cached_value(discussion, instance)
+        start += len(columns)
+    pending = dict(zip(_PROPOSAL_COLUMNS, row[start:], strict=True))
+    # rules.pending_proposal() reads this list, as prefetched by the other pages.
     discussion.pending_proposals = (
-        [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **values)] if values["id"] else []
+        [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **pending)] if pending["id"] else []
     )
     return discussion
 
 
 def get_buyer_discussion_page(user, pk):
     """The buyer's Discussion for its page (SEC-01: another buyer's is a 404)."""
-    discussion = get_object_or_404(_page_queryset(), pk=pk, buyer=user)
+    discussion = _page_discussion(_BUYER_PAGE, _PAGE_RELATED, pk, user.pk)
     discussion.buyer = user
-    return _with_pending_proposal(discussion)
+    return discussion
 
 
 def get_seller_discussion_page(user, pk):
-    """The seller account's Discussion for its page, in the same query as the account
-    (404 for users who do not sell and for other accounts' Discussions, SEC-01)."""
-    discussion = get_object_or_404(
-        _page_queryset().select_related("seller_account", "buyer"), pk=pk, seller_account__user=user
-    )
+    """The seller account's Discussion for its page, found by the signed-in user in the
+    same query (404 for users who do not sell and for other accounts' Discussions,
+    SEC-01)."""
+    discussion = _page_discussion(_SELLER_PAGE, _SELLER_PAGE_RELATED, pk, user.pk)
     # The header asks the user for their seller account: it is this one.
     discussion.seller_account.user = user
-    return _with_pending_proposal(discussion)
+    return discussion
 
 
 def get_buyer_discussion(user, pk):

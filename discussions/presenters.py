@@ -1,6 +1,6 @@
 """What the pages show about a Discussion, computed once per request: the deadline that
-explains itself (DSC-06), the business-time countdown, and the actions of the state
-machine with their labels (DSC-22)."""
+explains itself (DSC-06), the business-time countdown, the actions of the state machine
+with their labels (DSC-22), and the whole Discussion page (`discussion_page`)."""
 
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -19,6 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.business_time import business_time_between, skipped_days
+from core.prepared import PreparedQuery
 
 from . import rules
 from .rules import Action
@@ -177,11 +178,12 @@ def mediator_deadline(discussion, now):
 
 # --- The Discussion page (buyer and seller) ------------------------------------------
 #
-# The page shows dozens of messages. Each message's display values are computed here
-# once, in one pass, and the template renders them in one plain loop (STYLE 9, issue 13):
-# times formatted with a compiled pattern, labels translated once per request, links
-# built from URL patterns reversed once per process, the unbound forms rendered once per
-# process and language.
+# The page shows dozens of messages. Their display values are computed here once, in one
+# pass (STYLE 9, issue 13): times formatted with a compiled pattern, labels translated
+# once per request, links built from URL patterns reversed once per process, the empty
+# forms rendered once per process and language. The markup repeated per message and per
+# action button is written here too, from the *_HTML patterns below: a template node per
+# value cost more than the rest of the page. The template keeps the page's layout.
 
 _url_formats = {}
 _forms_html = {}
@@ -237,61 +239,75 @@ class MessageView:
     html: str = ""
 
 
-@dataclass(slots=True)
-class ButtonView:
-    """One action of the state machine as a button (DSC-22): a form posting to `url`
-    when allowed; otherwise disabled, with `why` (the reason, and from when)."""
+# One action of the state machine (DSC-22): a button when allowed, a disabled button
+# with why and from when otherwise.
+ALLOWED_BUTTON_HTML = """
+  <form method="post" action="{url}" class="action-form">{csrf_input}
+    <button type="submit" class="button {css}">{label}</button>
+    {until}
+  </form>
+"""
+DISABLED_BUTTON_HTML = """
+  <div class="action-form is-disabled">
+    <button type="button" class="button button-secondary" disabled aria-describedby="why-{action}">{label}</button>
+    <span class="help" id="why-{action}">{why}</span>
+  </div>
+"""
 
-    action: str
-    label: str
-    allowed: bool
-    url: str = ""
-    css: str = "button-secondary"
-    until: str = ""
-    why: str = ""
 
-
-def _button(action, availability, market, url="", css=None):
-    view = ButtonView(action, str(ACTION_LABELS[action]), availability.allowed, url, css or "button-secondary")
+def _button(action, availability, market, csrf_input, url="", css="button-secondary"):
+    """The markup of one action's button."""
+    label = escape(str(ACTION_LABELS[action]))
     if availability.allowed:
+        until = ""
         if availability.available_until is not None:
-            until = escape(local_text(availability.available_until, market))
-            view.until = mark_safe(_("until %(until)s") % {"until": until})
-    else:
-        why = escape(str(availability.reason))
-        if availability.available_from is not None:
-            available_from = escape(local_text(availability.available_from, market))
-            why = f"{why} {_('Available from %(from)s.') % {'from': available_from}}"
-        view.why = mark_safe(why)
-    return view
+            text = _("until %(until)s") % {"until": escape(local_text(availability.available_until, market))}
+            until = f'<span class="help">{text}</span>'
+        return ALLOWED_BUTTON_HTML.format(url=url, csrf_input=csrf_input, css=css, label=label, until=until)
+    why = escape(str(availability.reason))
+    if availability.available_from is not None:
+        text = _("Available from %(from)s.") % {"from": escape(local_text(availability.available_from, market))}
+        why = f"{why} {text}"
+    return DISABLED_BUTTON_HTML.format(action=action, label=label, why=why)
+
+
+_MESSAGE_COLUMNS = (
+    "pk",
+    "author_id",
+    "author_role",
+    "kind",
+    "text",
+    "auto_code",
+    "auto_params",
+    "counts_as_seller_reply",
+    "created_at",
+    "hidden_at",
+    "attachments__pk",
+    "attachments__original_name",
+    "attachments__content_type",
+)
+
+
+def _messages(discussion_id):
+    from .models import Message
+
+    return (
+        Message.objects.filter(discussion_id=discussion_id)
+        .order_by("created_at", "pk", "attachments__pk")
+        .values_list(*_MESSAGE_COLUMNS)
+    )
+
+
+# Through message_discussion_idx; compiled once per process (core.prepared).
+_MESSAGES = PreparedQuery(_messages)
 
 
 def _conversation_rows(discussion):
     """The Discussion's messages in order with their attachments: one query, a row per
     attachment (a LEFT JOIN), only the columns the page shows."""
-    from .models import Message
-
     messages = {}
-    rows = (
-        Message.objects.filter(discussion=discussion)
-        .order_by("created_at", "pk", "attachments__pk")
-        .values(
-            "pk",
-            "author_id",
-            "author_role",
-            "kind",
-            "text",
-            "auto_code",
-            "auto_params",
-            "counts_as_seller_reply",
-            "created_at",
-            "hidden_at",
-            "attachments__pk",
-            "attachments__original_name",
-            "attachments__content_type",
-        )
-    )
-    for row in rows:
+    for values in _MESSAGES.rows(discussion.pk):
+        row = dict(zip(_MESSAGE_COLUMNS, values, strict=True))
         message = messages.get(row["pk"])
         if message is None:
             message = messages[row["pk"]] = row
@@ -303,9 +319,8 @@ def _conversation_rows(discussion):
     return messages.values()
 
 
-# The markup of one message, filled in by conversation(): the template loops over the
-# messages and writes each one's `html` (a template node per value would cost more than
-# the rest of the page).
+# The markup of one message (what templates/discussions/detail.html shows in its
+# "conversation" list), filled in by conversation().
 MESSAGE_HTML = """<li class="msg msg-{role}{auto}" id="m{pk}">
   <div class="msg-head">
     <strong>{author}</strong>{badges}
@@ -447,6 +462,43 @@ def conversation(discussion, role, user, csrf_input):
     return views
 
 
+BUYER_BUTTONS = (
+    # action, button style
+    (Action.MARK_RESOLVED, "button-primary"),
+    (Action.MARK_UNRESOLVED, "button-secondary"),
+    (Action.ASK_FOR_HELP, "button-secondary"),
+    (Action.REOPEN, "button-secondary"),
+)
+BUYER_PROPOSAL_BUTTONS = ((Action.ACCEPT_PROPOSAL, "button-primary"), (Action.DECLINE_PROPOSAL, "button-secondary"))
+
+
+def _buttons(discussion, role, allowed, csrf_input):
+    """The page's buttons as markup: (the answers to a proposal, the actions, whether the
+    seller's proposal form is shown instead of a disabled "Propose" button)."""
+    from .models import Role
+
+    market = discussion.market
+    pk = discussion.pk
+    if role == Role.BUYER:
+        url = url_format("discussions:buyer_action", 2)
+
+        def buttons(actions):
+            return SafeString(
+                "".join(
+                    _button(action, allowed[action], market, csrf_input, url.format(pk, SLUG_BY_ACTION[action]), css)
+                    for action, css in actions
+                )
+            )
+
+        return buttons(BUYER_PROPOSAL_BUTTONS), buttons(BUYER_BUTTONS), False
+    url = url_format("discussions:seller_request_end").format(pk)
+    markup = _button(Action.REQUEST_END, allowed[Action.REQUEST_END], market, csrf_input, url)
+    can_propose = allowed[Action.PROPOSE].allowed
+    if not can_propose:
+        markup += _button(Action.PROPOSE, allowed[Action.PROPOSE], market, csrf_input)
+    return "", SafeString(markup), can_propose
+
+
 @dataclass
 class DiscussionPage:
     """Everything the Discussion page shows beyond the Discussion's own fields."""
@@ -456,6 +508,7 @@ class DiscussionPage:
     order_seller_url: str
     reason: str
     conversation: list
+    conversation_html: str
     can_reply: bool
     reply_refusal: str
     message_url: str
@@ -465,8 +518,8 @@ class DiscussionPage:
     seller_replied_text: str
     proposal: object
     proposal_value: str
-    proposal_buttons: list
-    buttons: list
+    proposal_buttons: str
+    action_buttons: str
     can_propose: bool
     propose_label: str
     propose_url: str
@@ -494,34 +547,7 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         elif proposal.percent:
             proposal_value = f"{proposal.percent}%"
 
-    if is_buyer:
-        action_url = url_format("discussions:buyer_action", 2)
-        proposal_buttons = [
-            _button(action, allowed[action], market, action_url.format(pk, SLUG_BY_ACTION[action]), css)
-            for action, css in ((Action.ACCEPT_PROPOSAL, "button-primary"), (Action.DECLINE_PROPOSAL, None))
-        ]
-        buttons = [
-            _button(action, allowed[action], market, action_url.format(pk, SLUG_BY_ACTION[action]), css)
-            for action, css in (
-                (Action.MARK_RESOLVED, "button-primary"),
-                (Action.MARK_UNRESOLVED, None),
-                (Action.ASK_FOR_HELP, None),
-                (Action.REOPEN, None),
-            )
-        ]
-    else:
-        proposal_buttons = []
-        buttons = [
-            _button(
-                Action.REQUEST_END,
-                allowed[Action.REQUEST_END],
-                market,
-                url_format("discussions:seller_request_end").format(pk),
-            )
-        ]
-    can_propose = not is_buyer and allowed[Action.PROPOSE].allowed
-    if not is_buyer and not can_propose:
-        buttons.append(_button(Action.PROPOSE, allowed[Action.PROPOSE], market))
+    proposal_buttons, action_buttons, can_propose = _buttons(discussion, role, allowed, csrf_input)
 
     facts = [(mark_safe(_("Started")), local_text(discussion.created_at, market))]
     if discussion.reopen_count or discussion.opened_at != discussion.created_at:
@@ -541,6 +567,7 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         facts.append((mark_safe(_("Closed because")), discussion.get_close_reason_display()))
 
     reply = allowed[Action.REPLY]
+    messages = conversation(discussion, role, user, csrf_input)
     return DiscussionPage(
         list_url=url_format("discussions:buyer_list" if is_buyer else "discussions:seller_list", 0),
         order_url=url_format("orders:purchase_detail" if is_buyer else "orders:seller_order_detail").format(
@@ -548,7 +575,8 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         ),
         order_seller_url=url_format("orders:seller_order_detail").format(discussion.order_id),
         reason=discussion.get_reason_display(),
-        conversation=conversation(discussion, role, user, csrf_input),
+        conversation=messages,
+        conversation_html=SafeString("".join(message.html for message in messages)),
         can_reply=reply.allowed,
         reply_refusal=str(reply.reason),
         message_url=url_format("discussions:buyer_message" if is_buyer else "discussions:seller_message").format(pk),
@@ -561,7 +589,7 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         proposal=proposal,
         proposal_value=proposal_value,
         proposal_buttons=proposal_buttons,
-        buttons=buttons,
+        action_buttons=action_buttons,
         can_propose=can_propose,
         propose_label=str(ACTION_LABELS[Action.PROPOSE]),
         propose_url=url_format("discussions:seller_propose").format(pk) if can_propose else "",

@@ -1,0 +1,95 @@
+"""What one Discussion page costs (issue 13): the buyer's and the seller's page with 30
+messages stay within a budget of Python function calls and SQL queries, and a message
+more adds only its own few calls (no per-message include, tag or query)."""
+
+import cProfile
+import pstats
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from discussions import services
+from discussions.models import Discussion, Reason, Role
+from tests.discussions.conftest import make_order, open_discussion
+
+pytestmark = pytest.mark.django_db
+
+# Measured on this data (SQLite and PostgreSQL alike): about 12,500 calls for the buyer's
+# page and 12,100 for the seller's with 30 messages, half of them with a report form; the
+# page cost 70,000-75,000 before issue 13. A message adds about 60. Bounds: about 1.3x.
+MAX_CALLS = 16_000
+PER_MESSAGE = 80
+MAX_QUERIES = {"buyer": 5, "seller": 4}
+
+
+@pytest.fixture(autouse=True)
+def _production_like(settings):
+    settings.DEBUG = False  # rendered fragments and compiled queries are kept, as in production
+
+
+def _discussion(offer, buyer, seller, messages):
+    """A product problem with `messages` messages: the buyer's opening one, then the
+    buyer and the seller in turn."""
+    start = timezone.now() - timedelta(days=3)
+    order = make_order(offer, buyer, now=start)
+    discussion = open_discussion(
+        order, reason=Reason.PRODUCT_PROBLEM, expected_solution="REPAIR", now=start + timedelta(hours=2), text="Rysa."
+    )
+    count = discussion.messages.count()
+    for i in range(messages - count):
+        role, author = (Role.SELLER, seller) if i % 2 == 0 else (Role.BUYER, buyer)
+        services.post_message(
+            Discussion.objects.get(pk=discussion.pk),
+            author=author,
+            role=role,
+            text=f"Wiadomość {i}\nz drugą linią & <znakami>",
+            now=start + timedelta(hours=3, minutes=i),
+        )
+    assert discussion.messages.count() == messages
+    return discussion
+
+
+def _cost(client, url):
+    """(calls, queries) of one GET of `url`, after a first one that fills the caches."""
+    assert client.get(url).status_code == 200
+    profile = cProfile.Profile()
+    profile.enable()
+    response = client.get(url)
+    profile.disable()
+    assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return pstats.Stats(profile).total_calls, len(queries)
+
+
+def _page(client, side, discussion, buyer, seller):
+    if side == "buyer":
+        client.force_login(buyer)
+        return discussion.get_absolute_url()
+    client.force_login(seller)
+    return discussion.get_seller_url()
+
+
+@pytest.mark.parametrize("side", ["buyer", "seller"])
+def test_issue_13_discussion_page_with_30_messages_stays_within_its_budget(client, offer, buyer, seller, side):
+    discussion = _discussion(offer, buyer, seller, 30)
+    url = _page(client, side, discussion, buyer, seller)
+    body = client.get(url).content.decode()
+    assert body.count('<li class="msg ') == 30
+    calls, queries = _cost(client, url)
+    assert calls < MAX_CALLS, calls
+    assert queries <= MAX_QUERIES[side]
+
+
+@pytest.mark.parametrize("side", ["buyer", "seller"])
+def test_issue_13_each_message_adds_only_its_own_few_calls(client, offer, buyer, seller, side):
+    few = _discussion(offer, buyer, seller, 5)
+    url = _page(client, side, few, buyer, seller)
+    calls_5, queries_5 = _cost(client, url)
+    many = _discussion(offer, buyer, seller, 30)
+    calls_30, queries_30 = _cost(client, _page(client, side, many, buyer, seller))
+    assert calls_30 - calls_5 < 25 * PER_MESSAGE, (calls_5, calls_30)
+    assert queries_30 == queries_5

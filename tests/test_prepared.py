@@ -1,0 +1,44 @@
+"""core.prepared (issue 13): a query compiled once per shape answers, for any arguments,
+exactly what the queryset itself answers."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.prepared import PreparedQuery
+from orders.models import Market, Offer
+from tests.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = ("pk", "title", "price", "commission_rate", "is_active", "created_at", "market__time_zone")
+
+
+def _offers(pk):
+    return Offer.objects.filter(pk=pk).values_list(*COLUMNS)
+
+
+def test_a_prepared_query_is_compiled_once_and_answers_as_the_queryset_for_each_argument(seller_account):
+    offers = [OfferFactory(seller_account=seller_account, is_active=i != 1) for i in range(3)]
+    built = []
+
+    def build(pk):
+        built.append(pk)
+        return _offers(pk)
+
+    query = PreparedQuery(build)
+    for offer in offers:
+        with CaptureQueriesContext(connection) as queries:
+            rows = query.rows(offer.pk)
+        assert len(queries) == 1
+        # Decimals, booleans and instants converted as values_list() converts them.
+        assert [tuple(row) for row in rows] == list(_offers(offer.pk))
+    assert list(query.rows(-1)) == []
+    assert len(built) == 1
+
+
+def test_an_argument_that_does_not_reach_the_sql_is_refused():
+    # Its value would be ignored: every call would answer for the same rows.
+    query = PreparedQuery(lambda code: Market.objects.filter(pk="PL").values_list("code"))
+    with pytest.raises(ValueError):
+        query.rows(1)
