@@ -3,7 +3,9 @@
 import datetime
 import html
 import json
+from urllib.parse import quote as urlquote
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
@@ -18,22 +20,118 @@ from django.contrib.admin.utils import (
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import InvalidPage
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+
+# --- The admin site (issue 13) ----------------------------------------------------------
+
+# Per process: the app lists and the rendered navigation sidebars, by key (DeskAdminSite).
+_app_lists = {}
+_sidebars = {}
+# Distinct permission sets × languages are few; the bound only guards memory.
+CACHE_LIMIT = 1000
+
+
+def _forget(**kwargs):
+    # Tests that change settings (URLs, languages, DEBUG) get app lists built anew.
+    _app_lists.clear()
+    _sidebars.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="core_admin_forget")
+
+
+class DeskAdminSite(admin.AdminSite):
+    """The mediators' desk: Django's admin site whose list of apps and models (built
+    with a permission check per model and action on every page) is computed once per
+    permission set, language and URL prefix, and whose navigation sidebar is rendered
+    once per such list and current app and model, then reused (issue 13).
+
+    What the list shows depends on the user only through the permissions
+    (ModelAdmin.has_*_permission and has_module_permission call user.has_perm and
+    user.has_module_perms), so the key is the user's permission set, which Django's
+    ModelBackend caches per request anyway: a changed permission makes another key.
+    Registering a model forgets every list."""
+
+    def register(self, *args, **kwargs):
+        super().register(*args, **kwargs)
+        _forget()
+
+    def unregister(self, *args, **kwargs):
+        super().unregister(*args, **kwargs)
+        _forget()
+
+    def app_list_key(self, request):
+        """What the app list depends on, besides the registry: the user's permissions,
+        the active language (names and their order) and the URL prefix."""
+        key = getattr(request, "_desk_app_list_key", None)
+        if key is None:
+            user = request.user
+            if not user.is_active:
+                permissions = None
+            elif user.is_superuser:
+                permissions = True
+            else:
+                permissions = frozenset(user.get_all_permissions())
+            key = (self.name, permissions, get_language(), get_script_prefix())
+            request._desk_app_list_key = key
+        return key
+
+    def get_app_list(self, request, app_label=None):
+        key = (self.app_list_key(request), app_label)
+        app_list = _app_lists.get(key)
+        if app_list is None:
+            app_list = super().get_app_list(request, app_label)
+            if len(_app_lists) >= CACHE_LIMIT:
+                _app_lists.clear()
+            _app_lists[key] = app_list
+        return app_list
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        if self.enable_nav_sidebar:
+            context["nav_sidebar"] = self.nav_sidebar(request, context["available_apps"])
+        return context
+
+    def nav_sidebar(self, request, app_list):
+        """admin/nav_sidebar.html for `app_list`, as admin/base.html includes it: the
+        current app and model are those whose URL is part of the request's path."""
+        app_key = self.app_list_key(request)
+        urls = _sidebars.get(app_key)
+        if urls is None:
+            urls = [
+                url for app in app_list for url in (app["app_url"], *[m["admin_url"] for m in app["models"]]) if url
+            ]
+            _sidebars[app_key] = urls
+        path = urlquote(request.path)  # the template's request.path|urlencode
+        current = tuple([url for url in urls if url in path])
+        key = (app_key, current)
+        html = _sidebars.get(key)
+        if html is None:
+            html = mark_safe(
+                render_to_string("admin/nav_sidebar.html", {"available_apps": app_list, "request": request})
+            )
+            if not settings.DEBUG:
+                if len(_sidebars) >= CACHE_LIMIT:
+                    _sidebars.clear()
+                _sidebars[key] = html
+        return html
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +16,12 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(upsert_schedules, sender=self, dispatch_uid="core_upsert_schedules")
         post_migrate.connect(sync_mediators_group, sender=self, dispatch_uid="core_sync_mediators_group")
+
+
+class DeskAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the mediators' desk site (core.admin.DeskAdminSite)
+    as `admin.site`; INSTALLED_APPS names it instead of "django.contrib.admin"."""
+
+    # Not the default configuration of the "core" app, which is CoreConfig.
+    default = False
+    default_site = "core.admin.DeskAdminSite"
