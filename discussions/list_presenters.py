@@ -1,19 +1,19 @@
 """What the Discussion lists and the notifications page read and show (issue 13, STYLE §9).
 
-Each row's display values are computed once here, in Python: instants already in the
-market's zone and format, labels translated once per language (not per row), URLs built
-from one reversed prefix, the status badges and the deadline cell already composed.
-The templates render one plain loop of `{{ row.x }}`, with no per-row include, custom
-tag, `{% url %}`, translation or query. Values that are HTML-safe by construction
-(digits, escaped labels and formats) are marked safe here, so the template does not
-escape them again for every row.
+Each row's markup is written here once, in one pass: instants already in the market's
+zone and format, labels and badges translated once per language (not per row), links
+built from one reversed prefix, every text escaped. The templates render one plain loop
+(`{% for row in rows %}{{ row }}{% endfor %}`), with no per-row include, tag, `{% url %}`,
+translation or query; at 20 rows, a dozen `{{ row.x }}` per row cost more Python calls
+than all the rest of the page.
 
 The lists read their rows and counts in SQL written here rather than through the ORM:
-for a page of 20 rows, compiling the equivalent querysets cost more Python calls than
-everything else the view does. Every query is served by an index (see the indexes of
-Discussion): a page of the seller's list reads 20 entries of dsc_seller_list_idx, and
-its count line and number of pages are index-only counts of dsc_seller_open_counts_idx
-(the open rows, with every column the counts test) and dsc_seller_closed_idx.
+compiling the equivalent querysets cost more Python calls than the rest of the view.
+Every query is served by an index of Discussion: a page of the seller's list reads 20
+entries of dsc_seller_list_idx (in the list's order), its count line and number of
+pages are index-only counts of dsc_seller_open_counts_idx (the open rows, with every
+column the counts test) and dsc_seller_closed_idx; nothing is cached, so the counts
+follow every change at once.
 """
 
 import json
@@ -33,8 +33,10 @@ from django.utils.translation import get_language, gettext_lazy
 
 from orders.models import Market, OrderLine
 
+from .forms import DiscussionFilterForm
 from .models import Discussion, Notification, Reason
 from .presenters import _format_pattern
+from .texts import render_notification_subject
 
 # --- Formatting -------------------------------------------------------------------------
 
@@ -74,11 +76,8 @@ def _escaped_labels(choices):
 
 # --- Rows of the Discussion lists ---------------------------------------------------------
 #
-# Each row's markup is written here in one pass (the markup of the former per-row include,
-# templates/discussions/includes/list_row.html, and of status.html): the lists show 20 rows,
-# and a dozen `{{ row.x }}` per row cost more Python calls than all the rest of the page.
-# Every value is HTML-escaped here: texts from the database with html.escape (what
-# Django's escape does), translated labels once per language.
+# The markup of the former per-row include (includes/list_row.html, with status.html).
+# Texts from the database are escaped with html.escape (what Django's escape does).
 
 _SELLER_ROW = (
     "\n<tr>\n"
@@ -210,18 +209,24 @@ class ListPaginator(Paginator):
 
 def page_rows(where, params, order_by, offset, limit):
     """One page of Discussions (`where`, `order_by`: SQL on the Discussion table, aliased
-    d), with what the list rows show: the columns discussion_rows unpacks."""
+    d), with what the list rows show: the columns discussion_rows unpacks. The page's
+    ids are found first, from the index alone where it holds every column `where` and
+    `order_by` test (the seller's list without filters: dsc_seller_list_idx), so that a
+    page far down the list does not sort the seller's Discussions; then only its rows
+    are read and joined."""
+    table = Discussion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT d.id, d.created_at, d.reason, d.status, d.is_open,"
             " d.mediator_joined_at IS NOT NULL AND d.mediation_concluded_at IS NULL,"
             " d.last_message_status, d.reply_due_at, d.seller_replied_at IS NULL,"
             " l.title, m.time_zone, u.username, m.domain"
-            f" FROM {Discussion._meta.db_table} d"
+            f" FROM (SELECT d.id FROM {table} d WHERE {where} ORDER BY {order_by} LIMIT %s OFFSET %s) page"
+            f" JOIN {table} d ON d.id = page.id"
             f" JOIN {OrderLine._meta.db_table} l ON l.id = d.line_id"
             f" JOIN {Market._meta.db_table} m ON m.code = d.market_id"
             f" JOIN {get_user_model()._meta.db_table} u ON u.id = d.buyer_id"
-            f" WHERE {where} ORDER BY {order_by} LIMIT %s OFFSET %s",
+            f" ORDER BY {order_by}",
             [*params, limit, offset],
         )
         rows = cursor.fetchall()
@@ -314,8 +319,6 @@ def seller_discussions(account_id, filters, counts, now):
 
 
 def _form(values):
-    from .forms import DiscussionFilterForm
-
     return DiscussionFilterForm(dict(values))
 
 
@@ -339,8 +342,6 @@ def seller_filters(query):
     cleans them to ({} when any is invalid: then nothing is filtered), and the filter
     bar's labelled selects as the form renders them. Both depend only on the four values
     (and the language), so the form is built and rendered once per such key and reused."""
-    from .forms import DiscussionFilterForm
-
     values = tuple((name, query.get(name)) for name in DiscussionFilterForm.base_fields)
     return dict(_cleaned_filters(values)), mark_safe(_filter_fields(get_language(), values))
 
@@ -382,8 +383,6 @@ def notification_rows(user, limit=50):
     """The markup of the user's latest notifications, one `<li>` each: the text in the
     active language (the same as `{% notification_text %}`), linked to the Discussion as
     the user's role sees it, its time, and whether it is new."""
-    from .texts import render_notification_subject
-
     buyer_url = url_maker("discussions:buyer_detail")
     seller_url = url_maker("discussions:seller_detail")
     local_text = local_time_formatter()

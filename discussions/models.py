@@ -52,7 +52,8 @@ class MediationOutcome(models.TextChoices):
 
 # The seller's Discussion list (DSC-10): open first; of those, the ones waiting for the
 # seller's reply first; soonest deadline first; newest first. dsc_seller_list_idx is in
-# this order, so a page of the list reads 20 index entries instead of sorting them all.
+# this order, so a page of the list reads 20 index entries instead of sorting them all
+# (and, holding seller_replied_at too, finds a page far down the list in the index alone).
 SELLER_LIST_ORDER = (
     F("is_open").desc(),
     Case(When(seller_replied_at__isnull=True, then=Value(0)), default=Value(1)),
@@ -232,7 +233,9 @@ class Discussion(models.Model):
             # The seller's Discussion list: its order; its count line and number of pages
             # as index-only counts (the open rows with every column the counts test, and
             # the closed rows), never reading the rows themselves.
-            models.Index(F("seller_account"), *SELLER_LIST_ORDER, name="dsc_seller_list_idx"),
+            models.Index(
+                F("seller_account"), *SELLER_LIST_ORDER, name="dsc_seller_list_idx", include=["seller_replied_at"]
+            ),
             models.Index(
                 fields=["seller_account", "last_message_status", "seller_replied_at", "reply_due_at"],
                 name="dsc_seller_open_counts_idx",

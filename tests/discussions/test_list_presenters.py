@@ -2,10 +2,13 @@
 them (issue 13): the same texts as Django's formatting and URL reversal, escaped, and
 counts that follow every change at once (read, never cached)."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -143,3 +146,60 @@ def test_reasons_are_shown_in_the_reader_language(client, seller, seller_account
     client.cookies["django_language"] = "en"
     body = client.get("/seller/discussions/").content.decode()
     assert "<td>I did not receive the product<br>" in body and "Nie otrzymałem produktu" not in body
+
+
+# --- Indexes (PostgreSQL) -------------------------------------------------------------------
+
+
+def _plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def _plan(sql):
+    """The plan's nodes with sequential scans and bitmap scans off: what PostgreSQL does
+    when the table is large, whichever index it can use."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        raw = cursor.fetchone()[0]
+    plan = raw if isinstance(raw, list) else json.loads(raw)
+    return list(_plan_nodes(plan[0]["Plan"]))
+
+
+@pytest.fixture
+def postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN needs PostgreSQL (set DATABASE_URL=postgres://…).")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("path", ["/seller/discussions/", "/seller/discussions/?show=overdue&page=2"])
+def test_dsc_10_the_seller_list_reads_its_page_in_the_order_of_its_index(
+    postgres, client, seller, seller_account, buyer, path
+):
+    """SELLER_ORDER (SQL) is SELLER_LIST_ORDER (the index): no sort of the seller's rows;
+    the page's ids come from the index alone."""
+    _open(seller_account, buyer, 3)
+    client.force_login(seller)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    (sql,) = [q["sql"] for q in captured.captured_queries if "ORDER BY d.is_open DESC" in q["sql"]]
+    # The page is cut (LIMIT/OFFSET) straight from the index, in its order: nothing sorted.
+    pages = [node["Plans"][0] for node in _plan(sql) if node["Node Type"] == "Limit"]
+    assert [(node["Node Type"], node.get("Index Name")) for node in pages] == [
+        ("Index Only Scan", "dsc_seller_list_idx")
+    ], sql
+
+
+@pytest.mark.postgres_only
+def test_dsc_10_the_count_line_is_two_index_only_scans(postgres, client, seller, seller_account, buyer):
+    _open(seller_account, buyer, 3)
+    client.force_login(seller)
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/seller/discussions/")
+    (sql,) = [q["sql"] for q in captured.captured_queries if "COUNT(*) FILTER" in q["sql"]]
+    scans = {node.get("Index Name"): node["Node Type"] for node in _plan(sql) if "Scan" in node["Node Type"]}
+    assert scans == {"dsc_seller_open_counts_idx": "Index Only Scan", "dsc_seller_closed_idx": "Index Only Scan"}
