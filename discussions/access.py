@@ -13,21 +13,16 @@ from .models import Attachment, Discussion, Message, Proposal, SellerBlock
 
 
 def _detail_queryset():
+    """A Discussion for the services that its pages' forms call (a refused form shows the
+    page again, which reads the messages itself: presenters.conversation)."""
     return Discussion.objects.select_related(
         "order__market", "order__shipment", "line", "market", "buyer", "seller_account__user", "mediator"
     ).prefetch_related(
-        Prefetch(
-            "messages",
-            queryset=Message.objects.select_related("author")
-            .prefetch_related("attachments")
-            .order_by("created_at", "pk"),
-        ),
         Prefetch(
             "proposals",
             queryset=Proposal.objects.filter(status=Proposal.Status.PENDING),
             to_attr="pending_proposals",
         ),
-        "status_changes",
     )
 
 
