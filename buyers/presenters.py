@@ -3,15 +3,13 @@ request (issue 13, STYLE §9): each entry's facts with instants already in the m
 zone and format, labels translated once, URLs built from one reversed prefix, the
 evidence read in two queries for the whole page. See orders.presenters for why."""
 
-from types import SimpleNamespace
-
-from django.template.defaultfilters import linebreaksbr
+from django.db import connection
 from django.utils.html import escape
-from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from orders.presenters import Formats, fragment, url_maker
+from orders.models import Order
+from orders.presenters import HTML_ESCAPES, Formats, Row, fragment, rows_for_ids, url_maker
 
 from .models import BlockReason, EvidenceImage, InactiveBuyer
 
@@ -27,6 +25,25 @@ ENTRY_FIELDS = (
     "source_id",
     "source__seller_account__display_name",
 )
+
+
+def _evidence_sql():
+    """The SQL of the evidence of a page's entries (for orders.presenters.rows_for_ids):
+    their pictures, and their orders oldest first."""
+    quote = connection.ops.quote_name
+    image, through = EvidenceImage._meta, InactiveBuyer.orders.through._meta
+    image_entry = quote(image.get_field("entry").column)
+    entry, order = (quote(through.get_field(name).column) for name in ("inactivebuyer", "order"))
+    orders_table, created_at = quote(Order._meta.db_table), quote(Order._meta.get_field("created_at").column)
+    images = (
+        f"SELECT {image_entry}, id, {quote(image.get_field('original_name').column)} FROM {quote(image.db_table)} "
+        f"WHERE {image_entry} IN ({{ids}}) ORDER BY id"
+    )
+    orders = (
+        f"SELECT t.{entry}, t.{order} FROM {quote(through.db_table)} t JOIN {orders_table} o ON o.id = t.{order} "
+        f"WHERE t.{entry} IN ({{ids}}) ORDER BY o.{created_at}, o.id"
+    )
+    return images, orders
 
 
 class TabEntries:
@@ -65,34 +82,23 @@ class TabEntries:
         own = [row["pk"] for row in rows if row["source_id"] is None]
         images, orders = {}, {}
         if own:
-            pictures = EvidenceImage.objects.filter(entry_id__in=own).order_by("pk")
-            for entry_id, pk, name in pictures.values_list("entry_id", "pk", "original_name"):
+            images_sql, orders_sql = _evidence_sql()
+            for entry_id, pk, name in rows_for_ids(images_sql, own):
                 images.setdefault(entry_id, []).append((pk, name))
-            through = InactiveBuyer.orders.through.objects.filter(inactivebuyer_id__in=own)
-            for entry_id, order_id in through.order_by("order__created_at", "order_id").values_list(
-                "inactivebuyer_id", "order_id"
-            ):
+            for entry_id, order_id in rows_for_ids(orders_sql, own):
                 orders.setdefault(entry_id, []).append(order_id)
         return [self.entry(row, images.get(row["pk"]), orders.get(row["pk"])) for row in rows]
 
-    def _time(self, value, *, title=False):
-        formats, zone = self.formats, self.zone
-        if title:
-            return (
-                f'<time datetime="{formats.iso(value, zone)}" title="{formats.time(value, zone)}">'
-                f"{formats.date(value, zone)}</time>"
-            )
-        return f'<time datetime="{formats.iso(value, zone)}">{formats.time(value, zone)}</time>'
-
     def _evidence(self, row, images, orders):
         if row["source_id"] is not None:
-            account = escape(row["source__seller_account__display_name"])
+            account = row["source__seller_account__display_name"].translate(HTML_ESCAPES)
             return self.copied_label % {"account": account}
         if images:
             items = "".join(
                 f'\n              <li><a href="{self.evidence_url(pk)}" target="_blank" rel="noopener">\n'
                 f'                <img src="{self.thumbnail_url(pk)}" '
-                f'alt="{self.evidence_label % {"name": escape(name)}}" width="128" height="96" loading="lazy">\n'
+                f'alt="{self.evidence_label % {"name": name.translate(HTML_ESCAPES)}}" '
+                f'width="128" height="96" loading="lazy">\n'
                 f"              </a></li>"
                 for pk, name in images
             )
@@ -107,8 +113,8 @@ class TabEntries:
         return "—"
 
     def entry(self, row, images, orders):
-        labels, pk = self.labels, row["pk"]
-        login = escape(row["buyer__username"])
+        labels, pk, zone, time_tag = self.labels, row["pk"], self.zone, self.formats.time_tag
+        login = row["buyer__username"].translate(HTML_ESCAPES)
         remove = ""
         if row["removed_at"] is None:
             label = self.remove_label % {"login": login}
@@ -116,22 +122,38 @@ class TabEntries:
                 f'<a class="icon-button" href="{self.remove_url(pk)}" aria-label="{label}" title="{label}">'
                 f"{self.trash_icon}</a>"
             )
+        reason = self.reasons.get(row["reason"], row["reason"]).translate(HTML_ESCAPES)
         facts = [
             f"<dt>{labels['reason']}</dt>",
-            f"<dd>{escape(self.reasons.get(row['reason'], row['reason']))}</dd>",
+            f"<dd>{reason}</dd>",
             f"<dt>{labels['added']}</dt>",
-            f"<dd>{self._time(row['added_at'])}</dd>",
+            f"<dd>{time_tag(row['added_at'], zone)}</dd>",
         ]
         if row["removed_at"] is not None:
-            removal = escape(self.removals.get(row["removal"], row["removal"]))
-            facts += [f"<dt>{labels['removed']}</dt>", f"<dd>{self._time(row['removed_at'])} · {removal}</dd>"]
+            removal = self.removals.get(row["removal"], row["removal"]).translate(HTML_ESCAPES)
+            facts += [f"<dt>{labels['removed']}</dt>", f"<dd>{time_tag(row['removed_at'], zone)} · {removal}</dd>"]
         else:
             state = labels["until"] if row["expires_at"] > self.now else labels["expired"]
-            facts += [f"<dt>{state}</dt>", f"<dd>{self._time(row['expires_at'], title=True)}</dd>"]
+            facts += [f"<dt>{state}</dt>", f"<dd>{time_tag(row['expires_at'], zone, short=True)}</dd>"]
         if row["note"]:
-            facts += [f"<dt>{labels['note']}</dt>", f'<dd class="entry-note">{linebreaksbr(row["note"])}</dd>']
+            # As `linebreaksbr` shows it: escaped, newlines normalized, then <br>.
+            note = row["note"].translate(HTML_ESCAPES).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+            facts += [f"<dt>{labels['note']}</dt>", f'<dd class="entry-note">{note}</dd>']
         facts += [
             f"<dt>{labels['evidence']}</dt>",
             f"<dd>\n        {self._evidence(row, images, orders)}\n      </dd>",
         ]
-        return SimpleNamespace(pk=pk, login=login, remove=SafeString(remove), facts=SafeString("\n      ".join(facts)))
+        facts = "\n      ".join(facts)
+        return Row(
+            f"""
+  <li class="panel entry">
+    <div class="entry-head">
+      <h2 class="entry-login">{login}</h2>
+      {remove}
+    </div>
+    <dl class="facts">
+      {facts}
+    </dl>
+  </li>""",
+            pk,
+        )

@@ -13,11 +13,11 @@ from .models import CommissionRefund, Order, Refund, SellerAccount
 def seller_account_for(user):
     """The signed-in user's seller account, or 404 for users who do not sell."""
     try:
-        account = SellerAccount.objects.select_related("market", "user").get(user=user)
+        account = SellerAccount.objects.select_related("market").get(user=user)
     except SellerAccount.DoesNotExist:
         raise Http404 from None
-    # Kept on the user too, so that `user.seller_account` (the page header's context
-    # processors) does not read it again.
+    # Both ways: `account.user` is the signed-in user, and `user.seller_account` (the page
+    # header's context processors) is not read again.
     user.seller_account = account
     return account
 
@@ -31,7 +31,7 @@ def _order_detail_queryset():
         .values("total")
     )
     return (
-        Order.objects.select_related("market", "seller_account__user", "buyer", "shipment")
+        Order.objects.select_related("market", "seller_account", "buyer", "shipment")
         .prefetch_related("lines")
         .annotate(refunded_sum=Coalesce(Subquery(refunded), Value(Decimal("0.00")), output_field=DecimalField()))
     )

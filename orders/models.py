@@ -210,8 +210,15 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="order_total_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["seller_account", "-created_at"], name="order_seller_recent_idx"),
-            models.Index(fields=["buyer", "-created_at"], name="order_buyer_recent_idx"),
+            # The lists of Zamówienia and Moje zakupy, newest first, a page at a time.
+            models.Index(fields=["seller_account", "-created_at", "-id"], name="order_seller_list_idx"),
+            models.Index(fields=["buyer", "-created_at", "-id"], name="order_buyer_list_idx"),
+            # Zamówienia's unpaid and overdue tabs read only the orders awaiting payment.
+            models.Index(
+                fields=["seller_account", "-created_at", "-id"],
+                name="order_seller_unpaid_idx",
+                condition=Q(status="AWAITING_PAYMENT"),
+            ),
             models.Index(fields=["buyer", "seller_account", "created_at"], name="order_buyer_seller_idx"),
         ]
 

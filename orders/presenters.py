@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import connection
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -48,11 +49,12 @@ def _forget(**kwargs):
 def fragment(template_name, key, context, language=None):
     """`template_name` rendered with `context()`, once per (template, language, key) and
     process; `key` must determine the context. With DEBUG on it is rendered every time,
-    so an edited template shows at once."""
+    so an edited template shows at once. Plain str (rows are composed with f-strings):
+    mark it safe where a template shows it."""
     cache_key = (template_name, language or get_language(), key)
     html = _fragments.get(cache_key)
     if html is None:
-        html = mark_safe(render_to_string(template_name, context()))
+        html = str(render_to_string(template_name, context()))
         if not settings.DEBUG:
             if len(_fragments) >= FRAGMENTS_KEPT:
                 _fragments.pop(next(iter(_fragments), None), None)
@@ -67,7 +69,7 @@ def form_fields(template_name, name, form, key):
     determine its initial values and fields, and language."""
     if form.is_bound:
         return mark_safe(render_to_string(template_name, {name: form}))
-    return fragment(template_name, key, lambda: {name: form})
+    return mark_safe(fragment(template_name, key, lambda: {name: form}))
 
 
 def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment, language=None):
@@ -89,15 +91,17 @@ def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment
 
 
 def order_status_of(order, now):
-    """`order_status_badges` of a loaded order (its shipment selected with it)."""
+    """`order_status_badges` of a loaded order (its shipment selected with it), for a
+    template."""
     shipment = getattr(order, "shipment", None)
-    return order_status_badges(
+    badges = order_status_badges(
         order.status,
         is_overdue=order.payment_due_at < now,
         delivered=bool(shipment and shipment.delivered_at),
         handed_over=bool(shipment and shipment.handed_over_at),
         has_shipment=shipment is not None,
     )
+    return mark_safe(badges)
 
 
 def discussion_status_badges(status, is_open, mediator_active, language=None):
@@ -128,6 +132,15 @@ def url_maker(name):
     sentinel = "987654321"
     head, tail = reverse(name, args=[sentinel]).split(sentinel)
     return lambda pk: f"{head}{pk}{tail}"
+
+
+class Row(SafeString):
+    """A row's markup, escaped where it must be, that also says which object it shows."""
+
+    def __new__(cls, html, pk):
+        row = super().__new__(cls, html)
+        row.pk = pk
+        return row
 
 
 # Django's date format characters that are plain fields of a datetime.
@@ -168,53 +181,58 @@ class Formats:
         self._date_format = get_format("SHORT_DATE_FORMAT")
         self._datetime_pattern = _compiled(self._datetime_format)
         self._date_pattern = _compiled(self._date_format)
-        self._zones = {}
         self._amounts = {}
 
-    def zone(self, time_zone):
-        zone = self._zones.get(time_zone)
-        if zone is None:
-            zone = self._zones[time_zone] = ZoneInfo(time_zone)
-        return zone
+    def _time(self, local):
+        pattern = self._datetime_pattern
+        text = pattern.format(local) if pattern is not None else dateformat.format(local, self._datetime_format)
+        return f"{text} {local.tzname()}"
 
-    def local(self, value, time_zone):
-        return value.astimezone(self.zone(time_zone))
-
-    def _format(self, local, pattern, django_format):
-        if pattern is not None:
-            return pattern.format(local)
-        return dateformat.format(local, django_format)
+    def _date(self, local):
+        pattern = self._date_pattern
+        return pattern.format(local) if pattern is not None else dateformat.format(local, self._date_format)
 
     def time(self, value, time_zone):
         """`market_time`: "26.11.2026 10:00 CET"."""
         if value is None:
             return ""
-        local = self.local(value, time_zone)
-        return f"{self._format(local, self._datetime_pattern, self._datetime_format)} {local.tzname()}"
+        return self._time(value.astimezone(ZoneInfo(time_zone)))
 
     def date(self, value, time_zone):
         """`market_date`: "26.11.2026"."""
         if value is None:
             return ""
-        return self._format(self.local(value, time_zone), self._date_pattern, self._date_format)
+        return self._date(value.astimezone(ZoneInfo(time_zone)))
 
     def iso(self, value, time_zone):
         """`iso_local`: for <time datetime=…>."""
         if value is None:
             return ""
-        return self.local(value, time_zone).isoformat()
+        return value.astimezone(ZoneInfo(time_zone)).isoformat()
+
+    def time_tag(self, value, time_zone, *, short=False):
+        """<time datetime="{iso_local}">{market_time}</time>; `short`: the date shown and
+        the time in the title."""
+        local = value.astimezone(ZoneInfo(time_zone))
+        if short:
+            return f'<time datetime="{local.isoformat()}" title="{self._time(local)}">{self._date(local)}</time>'
+        return f'<time datetime="{local.isoformat()}">{self._time(local)}</time>'
 
     def money(self, amount, currency):
         """`money`: "1 234,50 zł", escaped."""
         key = (amount, currency)
         text = self._amounts.get(key)
         if text is None:
-            text = self._amounts[key] = escape(money(amount, currency))
+            text = self._amounts[key] = money(amount, currency).translate(HTML_ESCAPES)
         return text
 
 
+# django.utils.html.escape's output for a str in one call (a page escapes its rows' texts).
+HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 def _lines_text(lines):
-    return "<br>".join(f"{escape(title)} × {quantity}" for title, quantity in lines)
+    return "<br>".join(f"{title.translate(HTML_ESCAPES)} × {quantity}" for title, quantity in lines)
 
 
 def _order_number(pk):
@@ -229,24 +247,71 @@ def _is_mediator_active(joined_at, concluded_at):
     return joined_at is not None and concluded_at is None
 
 
-def _discussions_of(orders, fields):
-    """The Discussions of `orders` (primary keys) as {order pk: [row, …]}, newest first
-    as the discussions app orders them; `fields` are the columns each row holds."""
-    model = Order._meta.get_field("discussions").related_model
+# The lines and Discussions of a page's orders are read in SQL written here: through the
+# ORM, each primary key of `order_id__in` costs some twenty calls and compiling the query
+# two thousand, more than reading and showing the rows.
+
+
+def rows_for_ids(sql, ids):
+    """The rows of `sql`, in which `{ids}` stands for the primary keys `ids`
+    (`… IN ({ids})`)."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), list(ids))
+        return cursor.fetchall()
+
+
+def _select_for_orders(model, columns, order_ids, order_by):
+    """Rows of `columns` (SQL over `model`'s table) of the rows whose order is one of
+    `order_ids`, by `order_by`."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    order = quote(model._meta.get_field("order").column)
+    return rows_for_ids(
+        f"SELECT {', '.join(columns)} FROM {table} WHERE {order} IN ({{ids}}) ORDER BY {order_by}", order_ids
+    )
+
+
+def _lines_of(order_ids):
+    """{order pk: [(title, quantity), …]} in the lines' order."""
+    column = OrderLine._meta.get_field
     by_order = {}
-    rows = model.objects.filter(order_id__in=orders).order_by("-created_at", "-pk").values_list("order_id", *fields)
-    for order_id, *row in rows:
-        by_order.setdefault(order_id, []).append(row)
+    columns = [column(name).column for name in ("order", "title", "quantity")]
+    for order_id, title, quantity in _select_for_orders(OrderLine, columns, order_ids, "id"):
+        by_order.setdefault(order_id, []).append((title, quantity))
     return by_order
 
 
-def _lines_of(orders):
-    """{order pk: [(title, quantity), …]} in the lines' order."""
+def _discussions_of(order_ids):
+    """{order pk: [(pk, reason, status, is_open, mediator_active), …]}, newest first as
+    the discussions app orders them."""
+    model = Order._meta.get_field("discussions").related_model
+    column = {
+        name: model._meta.get_field(name).column
+        for name in (
+            "order",
+            "reason",
+            "status",
+            "is_open",
+            "mediator_joined_at",
+            "mediation_concluded_at",
+            "created_at",
+        )
+    }
+    columns = [
+        column["order"],
+        "id",
+        column["reason"],
+        column["status"],
+        column["is_open"],
+        f"({column['mediator_joined_at']} IS NOT NULL AND {column['mediation_concluded_at']} IS NULL)",
+    ]
     by_order = {}
-    for order_id, title, quantity in (
-        OrderLine.objects.filter(order_id__in=orders).order_by("pk").values_list("order_id", "title", "quantity")
+    for order_id, pk, reason, status, is_open, mediator_active in _select_for_orders(
+        model, columns, order_ids, f"{column['created_at']} DESC, id DESC"
     ):
-        by_order.setdefault(order_id, []).append((title, quantity))
+        by_order.setdefault(order_id, []).append((pk, reason, status, bool(is_open), bool(mediator_active)))
     return by_order
 
 
@@ -288,12 +353,13 @@ class SellerOrderRows:
         self.transfer = escape(_("Mark transfer as received"))
         self.refund = escape(_("Refund money"))
         self.commission = escape(_("Commission refund"))
+        self.actions = escape(_("Actions"))
 
     def rows(self, orders):
         """`orders`: dicts of SELLER_ORDER_FIELDS, in the page's order."""
         pks = [order["pk"] for order in orders]
         lines = _lines_of(pks)
-        discussions = _discussions_of(pks, ("pk", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"))
+        discussions = _discussions_of(pks)
         return [self.row(order, lines.get(order["pk"], ()), discussions.get(order["pk"], ())) for order in orders]
 
     def row(self, order, lines, discussions):
@@ -307,9 +373,8 @@ class SellerOrderRows:
         handed_over = order["shipment__handed_over_at"] is not None
 
         products = _lines_text(lines) + "\n        "
-        for discussion_pk, d_status, is_open, joined_at, concluded_at in discussions:
-            label = escape(self.discussion_label % {"number": _discussion_number(discussion_pk)})
-            mediator_active = _is_mediator_active(joined_at, concluded_at)
+        for discussion_pk, _reason, d_status, is_open, mediator_active in discussions:
+            label = self.discussion_label % {"number": _discussion_number(discussion_pk)}
             badges = discussion_status_badges(d_status, is_open, mediator_active, self.language)
             products += f'<br><a class="small" href="{self.discussion_url(discussion_pk)}">{label}</a> {badges}'
 
@@ -333,7 +398,7 @@ class SellerOrderRows:
         if is_paid:
             menu.append(f'<li><a href="{url}#refund">{self.refund}</a></li>')
         # REB-02: *Zwrot prowizji* is disabled, with the reason, after 45 days.
-        dated = SimpleNamespace(created_at=order["created_at"], market=SimpleNamespace(tz=self.formats.zone(zone)))
+        dated = SimpleNamespace(created_at=order["created_at"], market=SimpleNamespace(tz=ZoneInfo(zone)))
         allowed, refusal = commission.can_apply(dated, self.now)
         if allowed:
             menu.append(f'<li><a href="{self.commission_url(pk)}">{self.commission}</a></li>')
@@ -345,14 +410,25 @@ class SellerOrderRows:
             )
 
         created = self.formats.time(order["created_at"], zone)
-        return SimpleNamespace(
-            pk=pk,
-            order=SafeString(f'<a href="{url}">{_order_number(pk)}</a><br><span class="muted small">{created}</span>'),
-            buyer=escape(order["buyer__username"]),
-            products=SafeString(products),
-            amount=self.formats.money(order["total_amount"], currency),
-            status=SafeString(state),
-            menu=SafeString("\n            ".join(menu)),
+        menu = "\n            ".join(menu)
+        return Row(
+            f"""
+    <tr>
+      <td><a href="{url}">{_order_number(pk)}</a><br><span class="muted small">{created}</span></td>
+      <td>{order["buyer__username"].translate(HTML_ESCAPES)}</td>
+      <td>{products}</td>
+      <td class="num">{self.formats.money(order["total_amount"], currency)}</td>
+      <td>{state}</td>
+      <td>
+        <details class="menu">
+          <summary class="button button-small button-secondary">{self.actions}</summary>
+          <ul class="menu-items">
+            {menu}
+          </ul>
+        </details>
+      </td>
+    </tr>""",
+            pk,
         )
 
 
@@ -396,26 +472,23 @@ class PurchaseRows:
         """`orders`: dicts of PURCHASE_FIELDS, in the page's order."""
         pks = [order["pk"] for order in orders]
         lines = _lines_of(pks)
-        discussions = _discussions_of(
-            pks, ("pk", "reason", "status", "is_open", "mediator_joined_at", "mediation_concluded_at")
-        )
+        discussions = _discussions_of(pks)
         if discussions:
             self.reasons = _discussion_reasons()
         return [self.row(order, lines.get(order["pk"], ()), discussions.get(order["pk"], ())) for order in orders]
 
     def row(self, order, lines, discussions):
         pk, zone = order["pk"], order["market__time_zone"]
-        items = "".join(f"<li>{escape(title)} × {quantity}</li>" for title, quantity in lines)
+        items = "".join(f"<li>{title.translate(HTML_ESCAPES)} × {quantity}</li>" for title, quantity in lines)
         paragraphs = []
-        for discussion_pk, reason, status, is_open, joined_at, concluded_at in discussions:
-            label = escape(self.discussion_label % {"number": _discussion_number(discussion_pk)})
-            mediator_active = _is_mediator_active(joined_at, concluded_at)
+        for discussion_pk, reason, status, is_open, mediator_active in discussions:
+            label = self.discussion_label % {"number": _discussion_number(discussion_pk)}
             badges = discussion_status_badges(status, is_open, mediator_active, self.language)
             paragraphs.append(
                 f'<p class="small"><a href="{self.discussion_url(discussion_pk)}">{label}</a> — '
-                f"{escape(self.reasons.get(reason, reason))} {badges}</p>"
+                f"{self.reasons.get(reason, reason).translate(HTML_ESCAPES)} {badges}</p>"
             )
-        title = escape(self.order_label % {"number": _order_number(pk)})
+        title = self.order_label % {"number": _order_number(pk)}
         created = self.formats.time(order["created_at"], zone)
         shipment = order["shipment__pk"] is not None
         status = order_status_badges(
@@ -426,16 +499,21 @@ class PurchaseRows:
             shipment,
             self.language,
         )
-        return SimpleNamespace(
-            pk=pk,
-            head=SafeString(
-                f'<a href="{self.order_url(pk)}" class="order-number">{title}</a>\n'
-                f'          <span class="muted">{created} · {escape(order["seller_account__display_name"])}</span>'
-            ),
-            lines=SafeString(items),
-            discussions=SafeString("".join(paragraphs)),
-            amount=self.formats.money(order["total_amount"], order["market__currency"]),
-            status=status,
+        return Row(
+            f"""
+      <li class="card order-card">
+        <div class="order-card-head">
+          <a href="{self.order_url(pk)}" class="order-number">{title}</a>
+          <span class="muted">{created} · {order["seller_account__display_name"].translate(HTML_ESCAPES)}</span>
+        </div>
+        <ul class="line-titles">{items}</ul>
+        {"".join(paragraphs)}
+        <div class="order-card-foot">
+          <strong>{self.formats.money(order["total_amount"], order["market__currency"])}</strong>
+          {status}
+        </div>
+      </li>""",
+            pk,
         )
 
 
@@ -451,6 +529,10 @@ class OrderPage:
         self.order = order
         formats = Formats()
         market = order.market
+
+        def money(amount):
+            return mark_safe(formats.money(amount, currency))
+
         zone, currency = market.time_zone, market.currency
         language = get_language()
         self.status = order_status_of(order, now)
@@ -461,15 +543,15 @@ class OrderPage:
         self.payment_due_iso = formats.iso(order.payment_due_at, zone)
         self.paid = formats.time(order.paid_at, zone)
         self.cancellation_requested = formats.time(order.cancellation_requested_at, zone)
-        self.total_amount = formats.money(order.total_amount, currency)
+        self.total_amount = money(order.total_amount)
         refunded = order.refunded_total()
-        self.refunded = formats.money(refunded, currency) if refunded else ""
+        self.refunded = money(refunded) if refunded else ""
         self.lines = [
             SimpleNamespace(
                 title=line.title,
-                unit_price=formats.money(line.unit_price, currency),
+                unit_price=money(line.unit_price),
                 quantity=line.quantity,
-                total=formats.money(line.total, currency),
+                total=money(line.total),
             )
             for line in order.lines.all()
         ]
@@ -479,17 +561,21 @@ class OrderPage:
                 iso=formats.iso(occurred_at, zone),
                 at=formats.time(occurred_at, zone),
                 kind=event_kinds.get(kind, kind),
-                amount=formats.money(data["amount"], currency) if data.get("amount") else "",
+                amount=money(data["amount"]) if data.get("amount") else "",
                 tracking=data.get("tracking") or "",
             )
             for occurred_at, kind, data in order.events.order_by("occurred_at", "pk").values_list(
                 "occurred_at", "kind", "data"
             )
         ]
-        discussions = _discussions_of(
-            [order.pk],
-            ("pk", "reason", "line__title", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"),
-        ).get(order.pk, ())
+        discussion_model = Order._meta.get_field("discussions").related_model
+        discussions = (
+            discussion_model.objects.filter(order_id=order.pk)
+            .order_by("-created_at", "-pk")
+            .values_list(
+                "pk", "reason", "line__title", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"
+            )
+        )
         reasons = _discussion_reasons() if discussions else {}
         url = url_maker(discussion_url) if discussions else None
         self.discussions = [
@@ -498,8 +584,8 @@ class OrderPage:
                 number=_discussion_number(pk),
                 reason=reasons.get(reason, reason),
                 line_title=line_title,
-                badges=discussion_status_badges(
-                    status, is_open, _is_mediator_active(joined_at, concluded_at), language
+                badges=mark_safe(
+                    discussion_status_badges(status, is_open, _is_mediator_active(joined_at, concluded_at), language)
                 ),
             )
             for pk, reason, line_title, status, is_open, joined_at, concluded_at in discussions
@@ -549,44 +635,65 @@ class CommissionRefundRows:
     def badge(self, status):
         return commission_refund_badge(status, self.statuses.get(status, status), self.language)
 
-    def link(self, application):
-        return SafeString(f'<a href="{self.url(application.pk)}">{application.number}</a>')
-
-    def _date(self, value, zone):
-        return (
-            f'<time datetime="{self.formats.iso(value, zone)}" title="{self.formats.time(value, zone)}">'
-            f"{self.formats.date(value, zone)}</time>"
-        )
-
     def row(self, application):
         """A row of the account's list; `application`: a dict of COMMISSION_REFUND_FIELDS."""
         labels, zone = self.labels, application["order__market__time_zone"]
         pk, order_pk, decided_at = application["pk"], application["order_id"], application["decided_at"]
-        decided = self._date(decided_at, zone) if decided_at else "—"
-        kind = self.types.get(application["type"], application["type"])
+        decided = self.formats.time_tag(decided_at, zone, short=True) if decided_at else "—"
+        kind = self.types.get(application["type"], application["type"]).translate(HTML_ESCAPES)
         amount = self.formats.money(application["amount"], application["order__market__currency"])
-        return SimpleNamespace(
-            pk=pk,
-            application=SafeString(f'<a href="{self.url(pk)}">{_application_number(pk)}</a>'),
-            order=SafeString(
-                f'<span class="cell-label">{labels["order"]}:</span> '
-                f'<a href="{self.order_url(order_pk)}">{_order_number(order_pk)}</a>'
-            ),
-            reason=self.reasons.get(application["reason"], application["reason"]),
-            type=SafeString(f'<span class="cell-label">{labels["type"]}:</span> {escape(kind)}'),
-            status=self.badge(application["status"]),
-            amount=SafeString(f'<span class="cell-label">{labels["amount"]}:</span> {amount}'),
-            filed=SafeString(
-                f'<span class="cell-label">{labels["filed"]}:</span> {self._date(application["created_at"], zone)}'
-            ),
-            decided=SafeString(f'<span class="cell-label">{labels["decided"]}:</span> {decided}'),
+        reason = self.reasons.get(application["reason"], application["reason"]).translate(HTML_ESCAPES)
+        filed = self.formats.time_tag(application["created_at"], zone, short=True)
+        return Row(
+            f"""
+    <tr>
+      <td><a href="{self.url(pk)}">{_application_number(pk)}</a></td>
+      <td><span class="cell-label">{labels["order"]}:</span> <a href="{self.order_url(order_pk)}">{_order_number(order_pk)}</a></td>
+      <td>{reason}</td>
+      <td><span class="cell-label">{labels["type"]}:</span> {kind}</td>
+      <td>{self.badge(application["status"])}</td>
+      <td class="num"><span class="cell-label">{labels["amount"]}:</span> {amount}</td>
+      <td class="date"><span class="cell-label">{labels["filed"]}:</span> {filed}</td>
+      <td class="date"><span class="cell-label">{labels["decided"]}:</span> {decided}</td>
+    </tr>""",  # noqa: E501
+            pk,
         )
 
-    def of_order(self, application, currency):
+    def of_order(self, pk, reason, amount, status, currency):
         """An item of an order page's list of applications."""
         return SimpleNamespace(
-            link=self.link(application),
-            reason=self.reasons.get(application.reason, application.reason),
-            amount=self.formats.money(application.amount, currency),
-            status=self.badge(application.status),
+            link=mark_safe(f'<a href="{self.url(pk)}">{_application_number(pk)}</a>'),
+            reason=self.reasons.get(reason, reason),
+            amount=mark_safe(self.formats.money(amount, currency)),
+            status=mark_safe(self.badge(status)),
         )
+
+
+# --- Offers (ORD-01) -------------------------------------------------------------------------
+
+OFFER_FIELDS = ("pk", "title", "price", "stock", "market__currency", "market__domain", "seller_account__display_name")
+
+
+def offer_cards(offers):
+    """ORD-01: the cards of `offers` (dicts of OFFER_FIELDS) on the home page and the
+    offer list."""
+    formats = Formats()
+    url = url_maker("orders:offer_detail")
+    sold_out = f'<span class="badge badge-muted">{escape(_("Sold out"))}</span>'
+    cards = []
+    for offer in offers:
+        title = offer["title"].translate(HTML_ESCAPES)
+        seller = offer["seller_account__display_name"].translate(HTML_ESCAPES)
+        domain = offer["market__domain"].translate(HTML_ESCAPES)
+        price = formats.money(offer["price"], offer["market__currency"])
+        html = f"""
+<li class="card offer-card">
+  <a href="{url(offer["pk"])}" class="offer-link">
+    <span class="offer-title">{title}</span>
+    <span class="price">{price}</span>
+    <span class="muted">{seller} · {domain}</span>
+    {sold_out if offer["stock"] < 1 else ""}
+  </a>
+</li>"""
+        cards.append(Row(html, offer["pk"]))
+    return cards

@@ -47,9 +47,8 @@ def home(request):
         offer_count=Count("offers", filter=Q(offers__is_active=True, offers__stock__gt=0))
     )
     # The market the visitor is on first (SPEC §0): its offers are the ones shown.
-    recent = Offer.objects.filter(is_active=True, stock__gt=0, market_id=request.market_code).select_related(
-        "market", "seller_account__user"
-    )[:6]
+    recent = Offer.objects.filter(is_active=True, stock__gt=0, market_id=request.market_code)
+    recent = presenters.offer_cards(recent.values(*presenters.OFFER_FIELDS)[:6])
     return render(request, "orders/home.html", {"markets": markets, "recent_offers": recent})
 
 
@@ -59,16 +58,18 @@ ALL_MARKETS = "all"
 def offer_list(request):
     """ORD-01: the offers of the market the visitor is on, or of another market or all
     of them when chosen in the filter."""
-    offers = Offer.objects.filter(is_active=True).select_related("market", "seller_account__user")
+    offers = Offer.objects.filter(is_active=True)
     market = request.GET.get("market", request.market_code)
     if market in Market.Code.values:
         offers = offers.filter(market_id=market)
     else:
         market = ALL_MARKETS
+    page = _page(request, offers.values(*presenters.OFFER_FIELDS), count=offers.count())
+    page.object_list = presenters.offer_cards(page.object_list)
     return render(
         request,
         "orders/offer_list.html",
-        {"page": _page(request, offers), "markets": Market.objects.all(), "selected_market": market},
+        {"page": page, "markets": Market.objects.all(), "selected_market": market},
     )
 
 
@@ -202,7 +203,9 @@ def seller_order_list(request):
 
 def _seller_detail_context(order, tracking_form=None, refund_form=None):
     now = timezone.now()
-    applications = list(order.commission_refunds.order_by("-created_at", "-pk"))
+    applications = list(
+        order.commission_refunds.order_by("-created_at", "-pk").values_list("pk", "reason", "amount", "status")
+    )
     allowed, refusal = commission.can_apply(order, now)
     claimed = commission.claimed_units(order) if applications else {}
     rows = presenters.CommissionRefundRows()
@@ -217,8 +220,10 @@ def _seller_detail_context(order, tracking_form=None, refund_form=None):
         "order": order,
         "now": now,
         "order_page": presenters.OrderPage(order, now, discussion_url="discussions:seller_detail"),
-        "commission_refunds": [rows.of_order(application, order.market.currency) for application in applications],
-        "commission_granted": sum(a.amount for a in applications if a.status == CommissionRefund.Status.GRANTED),
+        "commission_refunds": [rows.of_order(*application, order.market.currency) for application in applications],
+        "commission_granted": sum(
+            amount for _pk, _reason, amount, status in applications if status == CommissionRefund.Status.GRANTED
+        ),
         "commission_refund_allowed": allowed,
         "commission_refund_refusal": refusal,
         "commission_units_free": sum(max(line.quantity - claimed.get(line.pk, 0), 0) for line in order.lines.all()),
