@@ -72,15 +72,15 @@ def test_dsc_10_seller_list_of_20_rows_costs_a_bounded_number_of_calls_and_queri
 ):
     _discussions(seller_account, buyer, 25)
     calls, queries = _cost(seller_client, "/seller/discussions/")
-    assert calls < 15_000  # 11.4k measured
-    assert queries <= 6
+    assert calls < 14_000  # 10.6k measured
+    assert queries <= 5
 
 
 def test_dsc_10_seller_list_filtered_costs_a_bounded_number_of_calls_and_queries(seller_client, seller_account, buyer):
     _discussions(seller_account, buyer, 25)
     calls, queries = _cost(seller_client, "/seller/discussions/?status=IN_PROGRESS&show=needs_reply&market=PL")
-    assert calls < 14_000  # 10.7k measured
-    assert queries <= 7  # the count of a list narrowed by more than "show" is its own query
+    assert calls < 13_000  # 10.0k measured
+    assert queries <= 6  # the count of a list narrowed by more than "show" is its own query
 
 
 def test_dsc_10_a_seller_list_row_costs_a_bounded_number_of_calls(seller_client, seller_account, buyer):
