@@ -48,14 +48,18 @@ _PROPOSAL_COLUMNS = ("id", "solution", "amount", "percent", "requires_return", "
 
 def _page_query(related, *, seller):
     def build(pk, user_id):
+        # The reader's seller account, if any: the page's header asks for it.
+        account = Subquery(SellerAccount.objects.filter(user_id=user_id).order_by().values("pk"))
         if seller:
-            account = SellerAccount.objects.filter(user_id=user_id).order_by().values("pk")
-            discussions = Discussion.objects.filter(pk=pk, seller_account_id=Subquery(account))
+            discussions = Discussion.objects.filter(pk=pk, seller_account_id=account)
         else:
-            discussions = Discussion.objects.filter(pk=pk, buyer_id=user_id)
+            discussions = Discussion.objects.filter(pk=pk, buyer_id=user_id).annotate(page_reader_account=account)
         columns = {
             f"page_{name}_{column}": Subquery(
-                Discussion._meta.get_field(name).related_model.objects.filter(pk=OuterRef(f"{name}_id")).values(column)
+                Discussion._meta.get_field(name)
+                .related_model.objects.filter(pk=OuterRef(f"{name}_id"))
+                .order_by()
+                .values(column)
             )
             for name, names in related.items()
             for column in names
@@ -71,6 +75,7 @@ def _page_query(related, *, seller):
                 *(f"market__{column}" for column in _MARKET_COLUMNS),
                 *columns,
                 *(f"{_PENDING}__{column}" for column in _PROPOSAL_COLUMNS),
+                *([] if seller else ["page_reader_account"]),
             )
         )
 
@@ -104,13 +109,18 @@ def _page_discussion(query, related, pk, user_id):
     discussion.pending_proposals = (
         [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **pending)] if pending["id"] else []
     )
-    return discussion
+    return discussion, list(values)
 
 
 def get_buyer_discussion_page(user, pk):
     """The buyer's Discussion for its page (SEC-01: another buyer's is a 404)."""
-    discussion = _page_discussion(_BUYER_PAGE, _PAGE_COLUMNS, pk, user.pk)
+    discussion, (account_id,) = _page_discussion(_BUYER_PAGE, _PAGE_COLUMNS, pk, user.pk)
     discussion.buyer = user
+    # The header asks whether the user also sells: answered by the same query.
+    if account_id is None:
+        SellerAccount.user.field.remote_field.set_cached_value(user, None)
+    else:
+        SellerAccount.from_db(DEFAULT_DB_ALIAS, ("id", "user_id"), [account_id, user.pk]).user = user
     return discussion
 
 
@@ -118,7 +128,7 @@ def get_seller_discussion_page(user, pk):
     """The seller account's Discussion for its page, found by the signed-in user in the
     same query (404 for users who do not sell and for other accounts' Discussions,
     SEC-01)."""
-    discussion = _page_discussion(_SELLER_PAGE, _SELLER_PAGE_COLUMNS, pk, user.pk)
+    discussion, _ = _page_discussion(_SELLER_PAGE, _SELLER_PAGE_COLUMNS, pk, user.pk)
     account = SellerAccount.from_db(DEFAULT_DB_ALIAS, ("id", "user_id"), [discussion.seller_account_id, user.pk])
     Discussion.seller_account.field.set_cached_value(discussion, account)
     # The header asks the user for their seller account: it is this one.

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # page cost 70,000-75,000 before issue 13. A message adds about 60. Bounds: about 1.3x.
 MAX_CALLS = 16_000
 PER_MESSAGE = 80
-MAX_QUERIES = {"buyer": 5, "seller": 4}
+MAX_QUERIES = {"buyer": 4, "seller": 4}
 
 
 @pytest.fixture(autouse=True)

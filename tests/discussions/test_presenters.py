@@ -114,3 +114,13 @@ def test_rpt_01_the_conversation_shows_each_message_as_its_reader_sees_it(client
     body = client.get(discussion.get_seller_url()).content.decode()
     assert f'action="/seller/discussions/{discussion.pk}/messages/{own.pk}/report/"' in body
     assert f"/messages/{reply.pk}/report/" not in body
+
+
+def test_the_header_knows_whether_the_reader_of_a_buyer_page_also_sells(client, offer, buyer, other_seller):
+    """The page's query also answers the header's question (seller links or not)."""
+    for reader, sells in ((buyer, False), (other_seller, True)):
+        order = make_order(offer, reader, now=OPENED - timedelta(days=2))
+        discussion = open_discussion(order, now=OPENED - timedelta(days=1))
+        client.force_login(reader)
+        body = client.get(discussion.get_absolute_url()).content.decode()
+        assert ('href="/seller/orders/"' in body) is sells
