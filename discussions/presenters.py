@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -49,9 +50,8 @@ BUYER_ACTION_SLUGS = {
 SLUG_BY_ACTION = {action: slug for slug, action in BUYER_ACTION_SLUGS.items()}
 
 
-# Django's date format specifiers (django.utils.dateformat) and those that compile to a
-# str.format field; a format using any other specifier is formatted by Django itself.
-_SPECIFIERS = frozenset("aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ")
+# Django's date format characters that are one attribute of a datetime, as str.format
+# fields with Django's padding (django.utils.dateformat).
 _FIELDS = {
     "d": "{0.day:02d}",
     "j": "{0.day}",
@@ -67,35 +67,45 @@ _FIELDS = {
 
 @lru_cache(maxsize=64)
 def _format_pattern(format_string):
-    """`format_string` (Django's date format, e.g. "d.m.Y H:i") as a str.format pattern
-    giving the same text, or None when it needs Django's formatter ("P", "E", …)."""
-    parts = []
-    escaped = False
-    for char in format_string:
-        if escaped or char not in _SPECIFIERS:
-            if not escaped and char == "\\":
-                escaped = True
-                continue
-            parts.append(char.replace("{", "{{").replace("}", "}}"))
-            escaped = False
-        elif char in _FIELDS:
-            parts.append(_FIELDS[char])
-        else:
-            return None
-    return "".join(parts)
+    """`format_string` (Django's date format, e.g. "d.m.Y H:i") as one str.format pattern
+    giving the same text, or None when a character has no field above ("P", "E", …)."""
+    pieces = re_formatchars.split(str(format_string))
+    if not all(piece in _FIELDS for piece in pieces[1::2]):
+        return None
+    return "".join(
+        _FIELDS[piece] if position % 2 else re_escaped.sub(r"\1", piece).replace("{", "{{").replace("}", "}}")
+        for position, piece in enumerate(pieces)
+    )
+
+
+@lru_cache(maxsize=64)
+def date_formatter(format_string):
+    """A function datetime -> text giving what `dateformat.format(value, format_string)`
+    gives, with the format parsed once: one str.format (`_format_pattern`) when it can,
+    else Django's DateFormat methods for the characters that need them ("m/d/Y P")."""
+    pattern = _format_pattern(format_string)
+    if pattern is not None:
+        return pattern.format
+    parts = [
+        (position % 2 == 1, piece if position % 2 else re_escaped.sub(r"\1", piece))
+        for position, piece in enumerate(re_formatchars.split(str(format_string)))
+    ]
+
+    def format_date(value):
+        date_format = DateFormat(value)
+        return "".join(str(getattr(date_format, piece)()) if is_field else piece for is_field, piece in parts)
+
+    return format_date
 
 
 def local_text(instant, market):
     """An instant in the market's zone, in the active language's short date-time format,
-    with the zone's abbreviation: "26.11.2026 10:00 CET" (TIME-01). The same text as
-    `formats.date_format(…, "SHORT_DATETIME_FORMAT")`, without parsing the format again
-    for every instant (a Discussion page shows dozens)."""
+    with the zone's abbreviation: "26.11.2026 10:00 CET" (TIME-01), the text of the
+    `market_time` filter without parsing the format again for every instant."""
     if instant is None:
         return ""
     local = timezone.localtime(instant, market.tz)
-    pattern = _format_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
-    text = pattern.format(local) if pattern is not None else formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    return f"{text} {local.tzname()}"
+    return f"{date_formatter(str(formats.get_format('SHORT_DATETIME_FORMAT')))(local)} {local.tzname()}"
 
 
 def duration_text(delta):
@@ -395,7 +405,7 @@ def conversation(discussion, role, user, csrf_input):
 
     market = discussion.market
     tz = market.tz
-    pattern = _format_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
+    format_date = date_formatter(str(formats.get_format("SHORT_DATETIME_FORMAT")))
     default_tz = timezone.get_current_timezone()
     authors = {
         Role.MEDIATOR: _("Allegro"),
@@ -453,8 +463,7 @@ def conversation(discussion, role, user, csrf_input):
                 badges=(allegro_badge if author_role == Role.MEDIATOR else "")
                 + (reply_badge if row["counts_as_seller_reply"] else ""),
                 iso=row["created_at"].astimezone(default_tz).isoformat(),
-                time=(pattern.format(local) if pattern else formats.date_format(local, "SHORT_DATETIME_FORMAT"))
-                + f" {local.tzname()}",
+                time=f"{format_date(local)} {local.tzname()}",
                 body=body,
             )
         )
