@@ -41,9 +41,11 @@ from .errors import DomainError
 
 # --- The admin site (issue 13) ----------------------------------------------------------
 
-# Per process: the app lists and the rendered navigation sidebars, by key (DeskAdminSite).
+# Per process: the app lists and the rendered navigation sidebars (DeskAdminSite) and
+# other fragments (admin_fragment), by key.
 _app_lists = {}
 _sidebars = {}
+_fragments = {}
 # Distinct permission sets × languages are few; the bound only guards memory.
 CACHE_LIMIT = 1000
 
@@ -52,6 +54,23 @@ def _forget(**kwargs):
     # Tests that change settings (URLs, languages, DEBUG) get app lists built anew.
     _app_lists.clear()
     _sidebars.clear()
+    _fragments.clear()
+
+
+def admin_fragment(template_name, key, context):
+    """`template_name` rendered with `context` (no request, no context processors), once
+    per (template, language, key) and process (issue 13); `key` must determine what the
+    rendering shows. With DEBUG on it is rendered every time, so an edited template
+    shows at once."""
+    cache_key = (template_name, get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        html = mark_safe(render_to_string(template_name, context))
+        if not settings.DEBUG:
+            if len(_fragments) >= CACHE_LIMIT:
+                _fragments.clear()
+            _fragments[cache_key] = html
+    return html
 
 
 setting_changed.connect(_forget, dispatch_uid="core_admin_forget")
@@ -224,6 +243,17 @@ class MarketFilter(admin.SimpleListFilter):
 def market_filter(path):
     """A MarketFilter over `path`, e.g. market_filter("order__market")."""
     return type("MarketFilter", (MarketFilter,), {"market_path": path})
+
+
+# --- Values computed once, written as HTML (issue 13) ------------------------------------
+
+HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape_text(value):
+    """django.utils.html.escape(value) as a plain str, in one pass: for the many values
+    of a page's rows (`text.translate(HTML_ESCAPES)` for a str)."""
+    return str(value).translate(HTML_ESCAPES)
 
 
 # --- Read-only change forms rendered from plain values (issue 13) ------------------------

@@ -17,22 +17,26 @@ from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import avoid_wrapping, format_html
 from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
+    HTML_ESCAPES,
     FastChangeListMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
+    admin_fragment,
     decision_view,
+    escape_text,
     market_filter,
     readonly_fieldsets,
     readonly_inline,
 )
 from core.errors import DomainError
+from core.prepared import PreparedQuery
 from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
 
@@ -105,57 +109,113 @@ class QueueFilterForm(forms.Form):
         market = self.cleaned_data["market"]
         return market.code if market else None
 
+    def rendered_fields(self):
+        """Each field's label and widget as templates/admin/discussions/queue.html shows
+        them, rendered once per language, values filtered by and markets (issue 13)."""
+        key = (
+            self.is_bound,
+            tuple([self.data.get(name) for name in self.fields]),
+            tuple([tuple(row) for row in _MARKET_CHOICES.rows()]),
+        )
+        return admin_fragment("admin/discussions/queue_filters.html", key, {"form": self})
+
+
+# The markets the filter offers (the market field's queryset, in its order).
+_MARKET_CHOICES = PreparedQuery(lambda: Market.objects.values_list("code", "domain"))
+
+
+def waited_texts():
+    """timesince(waiting_from, now) by the seconds waited, for waits under 28 days (None
+    otherwise): there timesince() shows at most two adjacent units of weeks, days, hours
+    and minutes, so a page translates each (unit, number) once instead of once per row
+    (issue 13)."""
+    comma = gettext(", ")
+    units = {}
+    texts = {}
+
+    def unit(name, number):
+        text = units.get((name, number))
+        if text is None:
+            text = units[(name, number)] = avoid_wrapping(TIME_STRINGS[name] % {"num": number})
+        return text
+
+    def waited(seconds):
+        if seconds <= 0 or seconds >= 28 * 86400:
+            return unit("minute", 0) if seconds <= 0 else None
+        weeks, rest = divmod(seconds, 604800)
+        days, rest = divmod(rest, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes = rest // 60
+        # The first unit that is not zero and the next one, if that is not zero either.
+        if weeks:
+            key = ("week", weeks, "day", days)
+        elif days:
+            key = ("day", days, "hour", hours)
+        elif hours:
+            key = ("hour", hours, "minute", minutes)
+        elif minutes:
+            key = ("minute", minutes, None, 0)
+        else:
+            return unit("minute", 0)
+        text = texts.get(key)
+        if text is None:
+            first, number, second, then = key
+            text = unit(first, number)
+            if then:
+                text = comma.join([text, unit(second, then)])
+            texts[key] = text
+        return text
+
+    return waited
+
 
 def queue_table_rows(items, now):
     """The queue's table rows (templates/admin/discussions/queue.html), each computed
-    once as one string (issue 13): times in the active zone, labels translated once per
-    page, every value escaped."""
+    once as one string of HTML (issue 13): times in the active zone, labels translated
+    once per page, every value escaped."""
     zone = timezone.get_current_timezone()
-    states = {queue.State.WAITING: gettext("Waiting for a mediator")}
-    joined = gettext("Mediator joined")
-    passed = gettext("passed")
-    # Under 28 days timesince() depends on the whole minutes waited only: one text per
-    # distinct minute on the page.
-    waited = {}
+    states = {queue.State.WAITING: gettext("Waiting for a mediator").translate(HTML_ESCAPES)}
+    joined = gettext("Mediator joined").translate(HTML_ESCAPES)
+    passed = gettext("passed").translate(HTML_ESCAPES)
+    waited = waited_texts()
+    labels = {}
     rows = []
     for item in items:
         if item.waiting_from:
             since = item.waiting_from.astimezone(zone).strftime("%d.%m.%Y %H:%M")
             delta = now - item.waiting_from
-            seconds = delta.days * 86400 + delta.seconds
-            key = seconds // 60 if seconds > 0 and delta.days < 28 else None
-            text = waited.get(key) if key is not None else None
+            text = waited(delta.days * 86400 + delta.seconds)
             if text is None:
-                text = escape(timesince(item.waiting_from, now))
-                if key is not None:
-                    waited[key] = text
-            waiting = f'<span title="{since}">{text}</span>'
+                text = timesince(item.waiting_from, now)
+            waiting = f'<span title="{since}">{text.translate(HTML_ESCAPES)}</span>'
         else:
             waiting = "—"
-        case = f'<a href="{escape(item.url)}">{escape(item.title)}</a>'
+        case = f'<a href="{item.url.translate(HTML_ESCAPES)}">{item.title.translate(HTML_ESCAPES)}</a>'
         if item.detail:
-            case += f'<br><span class="help">{escape(item.detail)}</span>'
+            case += f'<br><span class="help">{item.detail.translate(HTML_ESCAPES)}</span>'
         if item.deadline:
             due = item.deadline.astimezone(zone).strftime("%d.%m.%Y %H:%M")
             deadline = (
-                f'<span class="errornote-inline">{due} ({escape(passed)})</span>'
-                if item.overdue
-                else f"<span>{due}</span>"
+                f'<span class="errornote-inline">{due} ({passed})</span>' if item.overdue else f"<span>{due}</span>"
             )
         else:
             deadline = "—"
-        rows.append(
-            mark_safe(
-                f'<tr class="queue-{escape(item.reason)}">'
-                f"<td>{waiting}</td>"
-                f"<td>{escape(item.reason_label)}</td>"
-                f"<td>{case}</td>"
-                f"<td>{escape(item.market)}</td>"
-                f"<td>{escape(states.get(item.state, joined))}</td>"
-                f"<td>{deadline}</td>"
-                f"<td>{escape(item.mediator or '—')}</td>"
-                "</tr>"
+        label = labels.get(item.reason)
+        if label is None:
+            label = labels[item.reason] = (
+                escape_text(item.reason),
+                escape_text(item.reason_label),
             )
+        rows.append(
+            f'<tr class="queue-{label[0]}">'
+            f"<td>{waiting}</td>"
+            f"<td>{label[1]}</td>"
+            f"<td>{case}</td>"
+            f"<td>{escape_text(item.market)}</td>"
+            f"<td>{states.get(item.state, joined)}</td>"
+            f"<td>{deadline}</td>"
+            f"<td>{escape_text(item.mediator or '—')}</td>"
+            "</tr>"
         )
     return rows
 
@@ -498,8 +558,10 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             "opts": self.model._meta,
             "title": _("Mediators' queue"),
             "form": form,
+            "filters": form.rendered_fields(),
             "items": items,
-            "rows": queue_table_rows(items, now),
+            # The rows as the template's loop over them wrote them.
+            "rows": mark_safe("".join([f"\n      {row}\n    " for row in queue_table_rows(items, now)])),
             "page": page,
             "query": query.urlencode(),
             "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,

@@ -62,6 +62,26 @@ SELLER_LIST_ORDER = (
     F("id").desc(),
 )
 
+# The mediators' queue (MED-01): an open Discussion waits for a mediator when the seller
+# ignored Allegro (DSC-09), the buyer marked it unresolved (DSC-17) or asked Allegro for
+# help (DSC-08); it is listed under the first of these that applies, waiting since that
+# moment. dsc_queue_waiting_idx holds exactly these Discussions in the queue's order.
+QUEUE_WAITING = Q(is_open=True) & (
+    Q(seller_ignored_mediator_at__isnull=False) | Q(status="UNRESOLVED") | Q(help_requested_at__isnull=False)
+)
+QUEUE_REASON = Case(
+    When(seller_ignored_mediator_at__isnull=False, then=Value("ignored")),
+    When(status="UNRESOLVED", then=Value("unresolved")),
+    default=Value("help"),
+    output_field=models.CharField(),
+)
+QUEUE_WAITING_FROM = Case(
+    When(seller_ignored_mediator_at__isnull=False, then=F("seller_ignored_mediator_at")),
+    When(status="UNRESOLVED", then=F("unresolved_at")),
+    default=F("help_requested_at"),
+    output_field=models.DateTimeField(),
+)
+
 
 class Discussion(models.Model):
     class Status(models.TextChoices):
@@ -224,6 +244,16 @@ class Discussion(models.Model):
                 fields=["seller_ignored_mediator_at"],
                 name="dsc_queue_ignored_idx",
                 condition=Q(is_open=True, seller_ignored_mediator_at__isnull=False),
+            ),
+            # The queue's page reads its first entries in order, and its count reads it
+            # alone (market and state filters included).
+            models.Index(
+                QUEUE_WAITING_FROM,
+                QUEUE_REASON,
+                F("id"),
+                name="dsc_queue_waiting_idx",
+                include=["market", "mediator_joined_at"],
+                condition=QUEUE_WAITING,
             ),
             models.Index(fields=["seller_account", "-created_at"], name="dsc_seller_recent_idx"),
             # The seller API lists a seller's Discussions by their latest opening.

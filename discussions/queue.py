@@ -7,12 +7,14 @@ page query and one query per kind on the page, whatever the size of the queue. A
 adds its own kind with `register_queue_source` (commission-refund appeals, REB-07).
 """
 
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, Min, OuterRef, Q, Value, When
-from django.db.models.functions import Cast
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from core.templatetags.ui import money
 from orders.models import CommissionRefund, SellerAccount
 
-from .models import Discussion, Report, SellerBlock
+from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock
 
 
 class State:
@@ -49,6 +51,9 @@ class QueueSource:
     `load` turns the ids of one page into QueueItems."""
 
     reasons: list[tuple[str, str]] = []
+    # Rows read once for both the queue's count and its page (a few grouped rows),
+    # rather than counted and then read again up to the page's end.
+    read_once = False
 
     def rows(self, *, reasons, market, state):
         raise NotImplementedError
@@ -75,6 +80,58 @@ def _row(queryset, *, reason, waiting_from, market, state):
     )
 
 
+# Numbers that no primary key, LIMIT or OFFSET of ours has: where the SQL written once
+# takes a request's numbers (_Loader, _queue_sql).
+_IDS_SLOT = 7_300_001_336
+_NEEDED_SLOT, _LIMIT_SLOT, _OFFSET_SLOT = 7_300_001_337, 7_300_001_338, 7_300_001_339
+
+
+class _Loader:
+    """The rows of `build().filter(pk__in=ids)` (a values_list queryset) for one page's
+    ids. On PostgreSQL the query is compiled once per process and connection with its
+    constants written into the SQL, and each call writes the ids in as integers: neither
+    the ORM nor psycopg prepares anything per request (issue 13). Elsewhere, and for
+    columns Django converts, the ORM runs it."""
+
+    def __init__(self, build):
+        self.build = build
+        self._sql = weakref.WeakKeyDictionary()
+
+    def rows(self, ids, using):
+        connection = connections[using]
+        pieces = self._sql.get(connection) if connection.vendor == "postgresql" else False
+        if pieces is None:
+            compiler = self.build().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+            pieces = connection.ops.compose_sql(sql, params).split(f"IN ({_IDS_SLOT})")
+            if compiler.get_converters(fields) or len(pieces) != 2:
+                pieces = False
+            self._sql[connection] = pieces
+        if not pieces:
+            return list(self.build().filter(pk__in=ids).using(using))
+        with connection.cursor() as cursor:
+            cursor.execute(f"IN ({', '.join([str(int(pk)) for pk in ids])})".join(pieces))
+            return cursor.fetchall()
+
+
+_loaders = {}
+
+
+def _by_ids(name, build, ids):
+    """`_Loader(build).rows(ids)`, one loader per name and process."""
+    loader = _loaders.get(name)
+    if loader is None:
+        loader = _loaders[name] = _Loader(build)
+    return loader.rows(ids, DEFAULT_DB_ALIAS)
+
+
+def _url_prefix(name):
+    """A change page's URL around its object id: f"{head}/{pk}/{tail}"."""
+    head, _zero, tail = reverse(name, args=[0]).rpartition("/0/")
+    return head, tail
+
+
 class DiscussionSource(QueueSource):
     """Buyer asked for help (DSC-08), marked unresolved (DSC-17), seller ignored the
     mediator (DSC-09). A Discussion appears once, under the most pressing of its reasons."""
@@ -95,12 +152,17 @@ class DiscussionSource(QueueSource):
 
     def rows(self, *, reasons, market, state):
         conditions = self._conditions()
-        wanted = [conditions[r] for r in reasons if r in conditions]
+        wanted = [r for r in conditions if r in reasons]
         if not wanted:
             return None
-        q = wanted[0]
-        for condition in wanted[1:]:
-            q |= condition
+        if len(wanted) == len(conditions):
+            # Every reason: the condition of dsc_queue_waiting_idx itself, which holds
+            # the waiting Discussions in the queue's order (issue 13).
+            q = QUEUE_WAITING
+        else:
+            q = conditions[wanted[0]]
+            for reason in wanted[1:]:
+                q |= conditions[reason]
         queryset = Discussion.objects.filter(q)
         if market:
             queryset = queryset.filter(market_id=market)
@@ -108,20 +170,13 @@ class DiscussionSource(QueueSource):
             queryset = queryset.filter(mediator_joined_at__isnull=True)
         elif state == State.IN_MEDIATION:
             queryset = queryset.filter(mediator_joined_at__isnull=False)
+        # Every row here is open, so QUEUE_REASON and QUEUE_WAITING_FROM (the
+        # expressions of dsc_queue_waiting_idx) give the most pressing reason, as
+        # _conditions() orders them, and when it began.
         return _row(
             queryset,
-            reason=Case(
-                When(conditions[self.IGNORED], then=Value(self.IGNORED)),
-                When(conditions[self.UNRESOLVED], then=Value(self.UNRESOLVED)),
-                default=Value(self.HELP),
-                output_field=CharField(),
-            ),
-            waiting_from=Case(
-                When(conditions[self.IGNORED], then=F("seller_ignored_mediator_at")),
-                When(conditions[self.UNRESOLVED], then=F("unresolved_at")),
-                default=F("help_requested_at"),
-                output_field=DateTimeField(),
-            ),
+            reason=QUEUE_REASON,
+            waiting_from=QUEUE_WAITING_FROM,
             market=F("market_id"),
             state=Case(
                 When(mediator_joined_at__isnull=True, then=Value(State.WAITING)),
@@ -130,37 +185,44 @@ class DiscussionSource(QueueSource):
             ),
         )
 
-    def load(self, ids):
-        # Plain values of the columns shown, not model instances (issue 13).
-        found = Discussion.objects.filter(pk__in=ids).values_list(
-            "pk",
-            "line__title",
-            "buyer__username",
-            "seller_account__display_name",
-            "seller_account__user__username",
-            "status",
-            "seller_ignored_mediator_at",
-            "mediator_reply_due_at",
-            "seller_replied_to_mediator_at",
-            "reply_due_at",
-            "seller_replied_at",
-            "mediator__username",
+    COLUMNS = (
+        "pk",
+        "line__title",
+        "buyer__username",
+        "seller_account__display_name",
+        "seller_account__user__username",
+        "status",
+        "q_deadline",
+        "mediator__username",
+    )
+
+    @classmethod
+    def _loaded(cls):
+        # The deadline shown: none once the seller ignored Allegro; else the reply to the
+        # mediator that is due, else the reply to the buyer that is due. One column
+        # instead of the five it is computed from (issue 13).
+        deadline = Case(
+            When(seller_ignored_mediator_at__isnull=False, then=None),
+            When(
+                mediator_reply_due_at__isnull=False,
+                seller_replied_to_mediator_at__isnull=True,
+                then=F("mediator_reply_due_at"),
+            ),
+            When(reply_due_at__isnull=False, seller_replied_at__isnull=True, then=F("reply_due_at")),
+            default=None,
+            output_field=DateTimeField(),
         )
+        return Discussion.objects.annotate(q_deadline=deadline).values_list(*cls.COLUMNS)
+
+    def load(self, ids):
+        # Plain values of the columns shown, not model instances, by a query compiled
+        # once per process (issue 13).
+        found = _by_ids("discussion", self._loaded, ids)
         statuses = {value: str(label) for value, label in Discussion.Status.choices}
         detail = str(_("%(buyer)s vs %(seller)s · %(status)s"))
-        head, _zero, tail = reverse("admin:discussions_discussion_change", args=[0]).rpartition("/0/")
+        head, tail = _url_prefix("admin:discussions_discussion_change")
         items = {}
-        for row in found:
-            pk, title, buyer, seller_name, seller_username, status = row[:6]
-            ignored_at, mediator_due, replied_to_mediator, reply_due, replied, mediator = row[6:]
-            if ignored_at:
-                deadline = None
-            elif mediator_due and not replied_to_mediator:
-                deadline = mediator_due
-            elif reply_due and not replied:
-                deadline = reply_due
-            else:
-                deadline = None
+        for pk, title, buyer, seller_name, seller_username, status, deadline, mediator in found:
             items[pk] = {
                 # Discussion.number and str(SellerAccount), from the columns.
                 "title": f"D{pk:07d} · {title}",
@@ -194,14 +256,21 @@ class ReportSource(QueueSource):
         )
 
     def load(self, ids):
-        found = Report.objects.filter(pk__in=ids).select_related("message__discussion", "reporter")
+        found = _by_ids(
+            "report",
+            lambda: Report.objects.values_list("pk", "category", "message__discussion_id", "message__text"),
+            ids,
+        )
+        categories = {value: str(label) for value, label in Report.Category.choices}
+        head, tail = _url_prefix("admin:discussions_report_change")
         return {
-            r.pk: {
-                "title": f"{r.get_category_display()} · {r.message.discussion.number}",
-                "url": reverse("admin:discussions_report_change", args=[r.pk]),
-                "detail": r.message.text[:120],
+            pk: {
+                # Discussion.number, from the column.
+                "title": f"{categories.get(category, category)} · D{discussion_id:07d}",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": text[:120],
             }
-            for r in found
+            for pk, category, discussion_id, text in found
         }
 
 
@@ -226,14 +295,23 @@ class BlockComplaintSource(QueueSource):
         )
 
     def load(self, ids):
-        found = SellerBlock.objects.filter(pk__in=ids).select_related("seller_account__user", "blocked_by")
+        found = _by_ids(
+            "complaint",
+            lambda: SellerBlock.objects.values_list(
+                "pk", "seller_account__display_name", "seller_account__user__username", "blocked_by__username"
+            ),
+            ids,
+        )
+        detail = str(_("Blocked by %(mediator)s; decide as another mediator."))
+        head, tail = _url_prefix("admin:discussions_sellerblock_change")
         return {
-            b.pk: {
-                "title": str(b.seller_account),
-                "url": reverse("admin:discussions_sellerblock_change", args=[b.pk]),
-                "detail": _("Blocked by %(mediator)s; decide as another mediator.") % {"mediator": b.blocked_by},
+            pk: {
+                # str(SellerAccount) and str(User), from the columns.
+                "title": f"{name} ({username})",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": detail % {"mediator": blocked_by},
             }
-            for b in found
+            for pk, name, username, blocked_by in found
         }
 
 
@@ -243,10 +321,7 @@ class ThresholdSource(QueueSource):
 
     THRESHOLD = "threshold"
     reasons = [(THRESHOLD, _("Seller account over the unresolved threshold"))]
-
-    @staticmethod
-    def _open_unresolved():
-        return Q(discussions__is_open=True, discussions__status=Discussion.Status.UNRESOLVED)
+    read_once = True
 
     def rows(self, *, reasons, market, state):
         if self.THRESHOLD not in reasons or state == State.IN_MEDIATION:
@@ -261,7 +336,8 @@ class ThresholdSource(QueueSource):
         return (
             queryset.values("seller_account")
             .annotate(
-                q_count=Count("pk"),
+                # COUNT(*), not of a column: read from dsc_queue_unresolved_idx alone.
+                q_count=Count("*"),
                 q_reason=Value(self.THRESHOLD, output_field=CharField()),
                 q_id=F("seller_account"),
                 q_waiting_from=Cast(Min("unresolved_at"), DateTimeField()),
@@ -273,20 +349,34 @@ class ThresholdSource(QueueSource):
             .values_list(*ROW_FIELDS)
         )
 
-    def load(self, ids):
-        found = (
-            SellerAccount.objects.filter(pk__in=ids)
-            .select_related("user")
-            .annotate(open_unresolved=Count("discussions", filter=self._open_unresolved()))
+    @staticmethod
+    def _accounts():
+        # Each account's open UNRESOLVED Discussions counted in dsc_queue_unresolved_idx,
+        # not among all of its Discussions (issue 13).
+        open_unresolved = (
+            Discussion.objects.filter(seller_account=OuterRef("pk"), is_open=True, status=Discussion.Status.UNRESOLVED)
+            .order_by()
+            .values("seller_account")
+            .annotate(n=Count("*"))
+            .values("n")
         )
+        return SellerAccount.objects.annotate(open_unresolved=Coalesce(Subquery(open_unresolved), 0)).values_list(
+            "pk", "display_name", "user__username", "open_unresolved"
+        )
+
+    def load(self, ids):
+        found = _by_ids("threshold", self._accounts, ids)
+        detail = str(_("%(count)s open unresolved Discussions (threshold %(threshold)s)"))
+        threshold = settings.SELLER_UNRESOLVED_THRESHOLD
+        head, tail = _url_prefix("admin:orders_selleraccount_change")
         return {
-            a.pk: {
-                "title": str(a),
-                "url": reverse("admin:orders_selleraccount_change", args=[a.pk]),
-                "detail": _("%(count)s open unresolved Discussions (threshold %(threshold)s)")
-                % {"count": a.open_unresolved, "threshold": settings.SELLER_UNRESOLVED_THRESHOLD},
+            pk: {
+                # str(SellerAccount), from the columns.
+                "title": f"{name} ({username})",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": detail % {"count": count, "threshold": threshold},
             }
-            for a in found
+            for pk, name, username, count in found
         }
 
 
@@ -311,14 +401,28 @@ class AppealSource(QueueSource):
         )
 
     def load(self, ids):
-        found = CommissionRefund.objects.filter(pk__in=ids).select_related("seller_account__user", "order__market")
+        found = _by_ids(
+            "appeal",
+            lambda: CommissionRefund.objects.values_list(
+                "pk",
+                "seller_account__display_name",
+                "seller_account__user__username",
+                "reason",
+                "amount",
+                "order__market__currency",
+            ),
+            ids,
+        )
+        reasons = {value: str(label) for value, label in CommissionRefund.Reason.choices}
+        head, tail = _url_prefix("admin:orders_commissionrefund_change")
         return {
-            a.pk: {
-                "title": f"{a.number} · {a.seller_account}",
-                "url": reverse("admin:orders_commissionrefund_change", args=[a.pk]),
-                "detail": f"{a.get_reason_display()} · {money(a.amount, a.order.market.currency)}",
+            pk: {
+                # CommissionRefund.number and str(SellerAccount), from the columns.
+                "title": f"R{pk:07d} · {name} ({username})",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": f"{reasons.get(reason, reason)} · {money(amount, currency)}",
             }
-            for a in found
+            for pk, name, username, reason, amount, currency in found
         }
 
 
@@ -401,6 +505,16 @@ _compiled = {}
 
 
 def _queue_sql(*, reasons, market, state, using):
+    """(SQL, parameters) of one page of the combined queue with the whole queue's count,
+    or (None, None) when no source is wanted. Each source gives at most the rows up to
+    the page's end, in the queue's order (for the Discussions an index scan of
+    dsc_queue_waiting_idx that stops there); the count adds each source's COUNT(*) (for
+    the Discussions an index-only count). The result has a row per case of the page, the
+    count last in each; an empty queue gives one row of NULLs with the count.
+
+    Where the SQL takes a request's numbers it holds _NEEDED_SLOT (the rows up to the
+    page's end), _LIMIT_SLOT and _OFFSET_SLOT. On PostgreSQL every other value is
+    written into the SQL and the parameters are None (see _queue_query)."""
     key = (
         frozenset(reasons or ()),
         market,
@@ -412,19 +526,54 @@ def _queue_sql(*, reasons, market, state, using):
     compiled = _compiled.get(key)
     if compiled is None:
         reasons = set(reasons or [value for value, _label in reason_choices()])
-        parts = [p for p in (s.rows(reasons=reasons, market=market, state=state) for s in _SOURCES) if p is not None]
+        parts = [(s, s.rows(reasons=reasons, market=market, state=state)) for s in _SOURCES]
+        parts = [(source, part) for source, part in parts if part is not None]
         if not parts:
-            compiled = (None, ())
+            compiled = (None, None)
         else:
-            combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-            sql, params = combined.query.get_compiler(using=using).as_sql()
-            compiled = (
-                # Positions 3, 1, 2: oldest waiting first, as queue_rows() orders them.
-                f"SELECT q.*, COUNT(*) OVER () FROM ({sql}) q ORDER BY 3, 1, 2 LIMIT %s OFFSET %s",
-                tuple(params),
+            parts = [(part.query.get_compiler(using=using).as_sql(), source.read_once) for source, part in parts]
+            once = " , ".join(
+                f"o{i} AS MATERIALIZED ({sql})" for i, ((sql, _p), read_once) in enumerate(parts) if read_once
             )
+            count = " + ".join(
+                f"(SELECT COUNT(*) FROM o{i})" if read_once else f"(SELECT COUNT(*) FROM ({sql}) c{i})"
+                for i, ((sql, _p), read_once) in enumerate(parts)
+            )
+            # Positions 3, 1, 2: oldest waiting first, as queue_rows() orders them.
+            page = " UNION ALL ".join(
+                f"SELECT * FROM o{i}" if read_once else f"SELECT * FROM ({sql} ORDER BY 3, 1, 2 LIMIT %s) p{i}"
+                for i, ((sql, _p), read_once) in enumerate(parts)
+            )
+            params = [param for (_sql, part_params), read_once in parts if read_once for param in part_params]
+            params += [param for (_sql, part_params), read_once in parts if not read_once for param in part_params]
+            for (_sql, part_params), read_once in parts:
+                if not read_once:
+                    params.extend((*part_params, _NEEDED_SLOT))
+            params.extend((_LIMIT_SLOT, _OFFSET_SLOT))
+            sql = (
+                (f"WITH {once} " if once else "")
+                + f"SELECT q.*, t.n FROM (SELECT {count} AS n) t LEFT JOIN ({page}) q ON TRUE "
+                "ORDER BY 3, 1, 2 LIMIT %s OFFSET %s"
+            )
+            connection = connections[using]
+            if connection.vendor == "postgresql":
+                # Nothing for psycopg to parse per request (it caches that only for
+                # short queries): the constants written in once, the numbers per request.
+                compiled = (connection.ops.compose_sql(sql, params), None)
+            else:
+                compiled = (sql, tuple(params))
         _compiled[key] = compiled
     return compiled
+
+
+def _queue_query(sql, params, *, needed, limit, offset):
+    """The SQL and parameters of _queue_sql() with a request's numbers."""
+    if params is None:
+        for slot, number in ((_NEEDED_SLOT, needed), (_LIMIT_SLOT, limit), (_OFFSET_SLOT, offset)):
+            sql = sql.replace(str(slot), str(int(number)))
+        return sql, None
+    numbers = {_NEEDED_SLOT: needed, _LIMIT_SLOT: limit, _OFFSET_SLOT: offset}
+    return sql, [numbers.get(p, p) if type(p) is int else p for p in params]
 
 
 def _row_values(row):
@@ -455,7 +604,7 @@ def queue_page(number, per_page, *, reasons=None, market=None, state=None):
     """One page of the combined queue (as Paginator(queue_rows(...)).get_page(number)
     gives it) from one query that also counts the whole queue."""
     from django.core.paginator import InvalidPage, PageNotAnInteger, Paginator
-    from django.db import connections, router
+    from django.db import router
 
     using = router.db_for_read(Discussion)
     sql, params = _queue_sql(reasons=reasons, market=market, state=state, using=using)
@@ -463,10 +612,14 @@ def queue_page(number, per_page, *, reasons=None, market=None, state=None):
     def fetch(offset):
         if sql is None:
             return 0, []
+        query, query_params = _queue_query(sql, params, needed=offset + per_page, limit=per_page, offset=offset)
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, (*params, per_page, offset))
+            cursor.execute(query, query_params)
             fetched = cursor.fetchall()
-        return (fetched[0][-1] if fetched else 0), [_row_values(row[:-1]) for row in fetched]
+        if not fetched:
+            return 0, []  # past the end, where not even the count's row is
+        # An empty queue gives one row of NULLs with the count.
+        return fetched[0][-1], [_row_values(row[:-1]) for row in fetched if row[1] is not None]
 
     try:
         number = max(int(number), 1)

@@ -219,3 +219,90 @@ def test_med_01_queue_waiting_texts_are_timesince_of_each_case(mediator_client, 
     for item in response.context["items"]:
         assert timesince(item.waiting_from).replace("\xa0", " ")[:4] in page.replace("\xa0", " ")
     assert timedelta(0) < response.context["items"][0].waiting
+
+
+@pytest.mark.parametrize("language", ["pl", "en", "hu"])
+def test_med_01_queue_waiting_texts_are_timesince_for_every_unit(language):
+    """The queue's waiting texts, written per (unit, number) once per page, are what
+    timesince() writes, for waits of minutes, hours, days and weeks (and none beyond)."""
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+    from django.utils.timesince import timesince
+
+    from discussions.admin import waited_texts
+
+    now = datetime(2026, 12, 3, 12, 0, 0, 500_000, tzinfo=UTC)
+    minute, hour, day, week = 60, 3600, 86400, 7 * 86400
+    waits = [-5, 0, 1, 59, 60, 61, 119, 3599, hour, hour + 59, hour + 60, 2 * hour + 5 * minute, day - 1, day]
+    waits += [day + minute, day + hour, 2 * day + 23 * hour + 59 * minute, week - 1, week, week + hour]
+    waits += [week + day, 2 * week + 3 * day + 4 * hour, 4 * week - 1]
+    with translation.override(language):
+        waited = waited_texts()
+        for seconds in waits:
+            assert waited(seconds) == timesince(now - timedelta(seconds=seconds), now), seconds
+        assert waited(4 * week) is None
+
+
+def _plan(sql):
+    import json
+
+    from django.db import transaction
+
+    def nodes(plan):
+        yield plan
+        for child in plan.get("Plans", []):
+            yield from nodes(child)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        raw = cursor.fetchone()[0]
+    plan = raw if isinstance(raw, list) else json.loads(raw)
+    return list(nodes(plan[0]["Plan"]))
+
+
+@pytest.mark.parametrize("filters", [{}, {"market": "PL", "state": "WAITING"}])
+def test_med_01_queue_page_and_count_read_dsc_queue_waiting_idx(seller_account, buyer, filters):
+    """On PostgreSQL the Discussions of a queue page are the first entries of
+    dsc_queue_waiting_idx (an index scan that stops at the page's end) and the queue's
+    count reads that index, instead of the whole table read and sorted."""
+    import copy
+    import uuid
+
+    from django.db.models.base import ModelState
+
+    from discussions import queue
+
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN needs PostgreSQL (set DATABASE_URL=postgres://…).")
+    template, *_rest = _waiting(seller_account, buyer, 3)
+    # Production-like statistics: most Discussions closed, never waiting.
+    template = Discussion.objects.get(pk=template.pk)
+    lines = [
+        line for _n in range(100) for line in make_order(OfferFactory(seller_account=seller_account), buyer).lines.all()
+    ]
+    rows = []
+    for line in lines:
+        row = copy.copy(template)
+        row.pk, row._state, row.line, row.public_id = None, ModelState(), line, uuid.uuid4()
+        row.status, row.is_open, row.help_requested_at, row.unresolved_at = (
+            Discussion.Status.RESOLVED,
+            False,
+            None,
+            None,
+        )
+        rows.append(row)
+    Discussion.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE discussions_discussion")
+    sql, params = queue._queue_sql(reasons=None, using=connection.alias, **{"market": None, "state": None, **filters})
+    sql, params = queue._queue_query(sql, params, needed=50, limit=50, offset=0)
+    assert params is None  # every value written into the SQL once
+    scans = [
+        node
+        for node in _plan(sql)
+        if node.get("Relation Name") == "discussions_discussion" and node.get("Index Name") == "dsc_queue_waiting_idx"
+    ]
+    # The page's and the count's (index-only where the table is vacuumed, as on the bench).
+    assert len(scans) == 2 and {node["Node Type"] for node in scans} <= {"Index Scan", "Index Only Scan"}
