@@ -1,14 +1,18 @@
 """What the order pages show, computed once per request (issue 13, STYLE §9).
 
-A list page costs its Python calls: a template variable costs some thirty, an
-`{% include %}`, `{% url %}` or `{% blocktranslate %}` a hundred or more, and a
-25-row list used to make a quarter of a million of them. So each row's display values
-are computed here, once, from the columns its query fetched: instants already in the
-market's zone and the language's format, amounts already in the market's currency,
-URLs built from one reversed prefix, labels translated once per request. Where a cell
-holds markup that depends on the row's state (badges, the *Akcje* menu), it is built
-here as escaped HTML, and the badges come from their own templates, rendered once per
-state and language (`fragment`). The page templates are one plain loop over the rows.
+A page costs its Python calls: a template variable costs some thirty, an `{% include %}`,
+`{% url %}` or `{% blocktranslate %}` a hundred or more, and a 20-row list used to make
+a hundred thousand of them. So each row is written here, once, from the columns its
+query fetched, as the markup the page's template used to produce: instants already in the
+market's zone and the language's format (`Formats`), amounts in the market's currency,
+URLs built from one reversed prefix (`url_maker`), labels translated once per request,
+texts escaped as Django escapes them (`HTML_ESCAPES`). Badges come from their own
+templates, rendered once per state and language (`fragment`). A list's template is one
+plain loop over its rows (`Row`: the row's HTML, which also knows its object's pk).
+
+A page's lines and Discussions are read by ids in SQL written here (`rows_for_ids`):
+through the ORM each id of an `__in` costs some twenty calls, and compiling the query two
+thousand, more than reading and writing the rows.
 """
 
 from types import SimpleNamespace
@@ -34,8 +38,8 @@ from .models import CommissionRefund, Order, OrderEvent, OrderLine
 
 # --- Fragments rendered once per state -------------------------------------------------------
 
-# Rendered fragments of this process, the oldest forgotten first beyond FRAGMENTS_KEPT
-# (the forms' fields are kept per order).
+# Rendered fragments of this process; all forgotten when there are FRAGMENTS_KEPT (the
+# forms' fields are kept per order, badges per state).
 FRAGMENTS_KEPT = 2000
 _fragments = {}
 
@@ -57,7 +61,7 @@ def fragment(template_name, key, context, language=None):
         html = str(render_to_string(template_name, context()))
         if not settings.DEBUG:
             if len(_fragments) >= FRAGMENTS_KEPT:
-                _fragments.pop(next(iter(_fragments), None), None)
+                _fragments.clear()
             _fragments[cache_key] = html
     return html
 
