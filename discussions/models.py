@@ -266,8 +266,10 @@ class Discussion(models.Model):
             models.Index(
                 F("seller_account"), *SELLER_LIST_ORDER, name="dsc_seller_list_idx", include=["seller_replied_at"]
             ),
+            # The counted columns are included, not keys: no other query can search by them.
             models.Index(
-                fields=["seller_account", "last_message_status", "seller_replied_at", "reply_due_at"],
+                fields=["seller_account"],
+                include=["last_message_status", "seller_replied_at", "reply_due_at"],
                 name="dsc_seller_open_counts_idx",
                 condition=Q(is_open=True),
             ),
