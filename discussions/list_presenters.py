@@ -35,7 +35,7 @@ from orders.models import Market, OrderLine
 
 from .forms import DiscussionFilterForm
 from .models import Discussion, Notification, Reason
-from .presenters import _format_pattern
+from .presenters import date_formatter
 from .texts import render_notification_subject
 
 # --- Formatting -------------------------------------------------------------------------
@@ -45,19 +45,11 @@ def local_time_formatter():
     """A function (instant, time zone name) -> the text `market_time` gives for it
     ("26.11.2026 10:00 CET": SHORT_DATETIME_FORMAT of the active language, then the
     zone's abbreviation), HTML-escaped; the format is looked up once per request."""
-    pattern = _format_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
-    # Zone abbreviations of the tz database are letters, digits, "+" and "-".
-    if pattern is not None and escape(pattern) == pattern:
+    format_date = date_formatter(str(formats.get_format("SHORT_DATETIME_FORMAT")))
 
-        def local_text(instant, time_zone):
-            local = instant.astimezone(ZoneInfo(time_zone))
-            return f"{pattern.format(local)} {local.tzname()}"
-
-    else:
-
-        def local_text(instant, time_zone):
-            local = instant.astimezone(ZoneInfo(time_zone))
-            return f"{escape(formats.date_format(local, 'SHORT_DATETIME_FORMAT'))} {local.tzname()}"
+    def local_text(instant, time_zone):
+        local = instant.astimezone(ZoneInfo(time_zone))
+        return escape(f"{format_date(local)} {local.tzname()}")
 
     return local_text
 
