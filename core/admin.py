@@ -48,6 +48,8 @@ _sidebars = {}
 _fragments = {}
 # Distinct permission sets × languages are few; the bound only guards memory.
 CACHE_LIMIT = 1000
+# Where DeskAdminSite.usertools splits its fragment for the request's CSRF token.
+CSRF_TOKEN_MARKER = "\x00csrf-token\x00"
 
 
 def _forget(**kwargs):
@@ -126,7 +128,45 @@ class DeskAdminSite(admin.AdminSite):
         context = super().each_context(request)
         if self.enable_nav_sidebar:
             context["nav_sidebar"] = self.nav_sidebar(request, context["available_apps"])
+        context["usertools"] = self.usertools(request, context)
         return context
+
+    def usertools(self, request, context):
+        """admin/base.html's usertools block (the welcome, the links, the log-out form)
+        rendered once per language and what it shows of the user, as the two parts
+        around the CSRF token that admin/base_site.html writes between them."""
+        user = request.user
+        if context["has_permission"]:
+            key = (
+                True,
+                context["site_url"],
+                user.is_active and user.is_staff,
+                user.has_usable_password(),
+                user.get_short_name(),
+                user.get_username(),
+                get_script_prefix(),
+            )
+        else:
+            key = (False,)
+        html = admin_fragment(
+            "admin/desk/usertools.html",
+            key,
+            {
+                "has_permission": context["has_permission"],
+                "user": user,
+                "site_url": context["site_url"],
+                "csrf_token_marker": CSRF_TOKEN_MARKER,
+            },
+        )
+        head, tail = html.split(CSRF_TOKEN_MARKER)
+        return {"head": mark_safe(head), "tail": mark_safe(tail)}
+
+    def password_change(self, request, extra_context=None):
+        # Its template shows other user links (its own userlinks block).
+        return super().password_change(request, {"usertools": None, **(extra_context or {})})
+
+    def password_change_done(self, request, extra_context=None):
+        return super().password_change_done(request, {"usertools": None, **(extra_context or {})})
 
     def nav_sidebar(self, request, app_list):
         """admin/nav_sidebar.html for `app_list`, as admin/base.html includes it: the
