@@ -3,6 +3,7 @@
 import datetime
 import html
 import json
+import re
 from urllib.parse import quote as urlquote
 
 from django.conf import settings
@@ -57,6 +58,7 @@ def _forget(**kwargs):
     _app_lists.clear()
     _sidebars.clear()
     _fragments.clear()
+    _url_prefixes.clear()
 
 
 def admin_fragment(template_name, key, context):
@@ -135,24 +137,22 @@ class DeskAdminSite(admin.AdminSite):
         """admin/base.html's usertools block (the welcome, the links, the log-out form)
         rendered once per language and what it shows of the user, as the two parts
         around the CSRF token that admin/base_site.html writes between them."""
+        if not context["has_permission"]:
+            return None  # the block shows nothing then (the sign-in page has its own)
         user = request.user
-        if context["has_permission"]:
-            key = (
-                True,
-                context["site_url"],
-                user.is_active and user.is_staff,
-                user.has_usable_password(),
-                user.get_short_name(),
-                user.get_username(),
-                get_script_prefix(),
-            )
-        else:
-            key = (False,)
+        key = (
+            context["site_url"],
+            user.is_active and user.is_staff,
+            user.has_usable_password(),
+            user.get_short_name(),
+            user.get_username(),
+            get_script_prefix(),
+        )
         html = admin_fragment(
             "admin/desk/usertools.html",
             key,
             {
-                "has_permission": context["has_permission"],
+                "has_permission": True,
                 "user": user,
                 "site_url": context["site_url"],
                 "csrf_token_marker": CSRF_TOKEN_MARKER,
@@ -320,22 +320,132 @@ def readonly_contents(model_admin, obj, field, empty):
     return conditional_escape(linebreaksbr(shown))
 
 
+def _linebreaks(html):
+    """linebreaksbr() of text already escaped."""
+    if "\r" in html:
+        html = html.replace("\r\n", "\n").replace("\r", "\n")
+    return html.replace("\n", "<br>")
+
+
+def readonly_values(model_admin, obj, fields, empty):
+    """readonly_contents() of each field, the usual kinds of field (related objects,
+    choices, booleans, datetimes, empty values) written without Django's general
+    formatting path: the change URL of each related model reversed once per page, the
+    datetime format prepared once (issue 13)."""
+    zone = timezone.get_current_timezone()
+    date_format = None
+    prefixes = {}
+    shown = []
+    for field in fields:
+        if field.is_relation:
+            value = getattr(obj, field.name)
+            if value is None:
+                shown.append(readonly_contents(model_admin, obj, field, empty))
+                continue
+            model = field.related_model
+            if model not in prefixes:
+                prefixes[model] = change_url_prefix(model, model_admin.admin_site.name)
+            prefix = prefixes[model]
+            text = escape_text(value)
+            if prefix is None:
+                shown.append(mark_safe(_linebreaks(text)))
+            else:
+                url = f"{prefix[0]}/{quote(value.pk)}/{prefix[1]}".translate(HTML_ESCAPES)
+                shown.append(mark_safe(_linebreaks(f'<a href="{url}">{text}</a>')))
+            continue
+        value = getattr(obj, field.attname)
+        if getattr(field, "flatchoices", None):
+            text = dict(field.flatchoices).get(value, empty)
+        elif isinstance(field, models.BooleanField):
+            shown.append(_boolean_icon(value))
+            continue
+        elif value is None:
+            text = empty
+        elif isinstance(field, models.DateTimeField):
+            if date_format is None:
+                date_format = DatetimeFormat(get_format("DATETIME_FORMAT"))
+            text = date_format(value.astimezone(zone) if timezone.is_aware(value) else value)
+        else:
+            shown.append(readonly_contents(model_admin, obj, field, empty))
+            continue
+        shown.append(mark_safe(_linebreaks(escape_text(text))))
+    return shown
+
+
+_url_prefixes = {}
+
+
+def url_for(name, pk):
+    """reverse(name, args=[pk]) for URLs that take one object id, from a prefix and
+    suffix reversed once per process and URL prefix."""
+    key = (name, get_script_prefix())
+    parts = _url_prefixes.get(key)
+    if parts is None:
+        head, _zero, tail = reverse(name, args=["0"]).rpartition("/0/")
+        parts = _url_prefixes[key] = (head, tail)
+    return f"{parts[0]}/{pk}/{parts[1]}"
+
+
+def cached_html(key, build):
+    """build(), HTML that depends on `key` and the active language only, once per
+    process (issue 13)."""
+    cache_key = ("html", get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        html = mark_safe(build())
+        if not settings.DEBUG:
+            _fragments[cache_key] = html
+    return html
+
+
+def change_url_prefix(model, site_name="admin"):
+    """(head, tail) of the change page URL of `model`'s objects,
+    f"{head}/{quote(pk)}/{tail}", reversed once per process and URL prefix; None when
+    the model has no change page."""
+    key = (model, site_name, get_script_prefix())
+    if key not in _url_prefixes:
+        opts = model._meta
+        try:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=["0"], current_app=site_name)
+        except NoReverseMatch:
+            _url_prefixes[key] = None
+        else:
+            head, _zero, tail = url.rpartition("/0/")
+            _url_prefixes[key] = (head, tail)
+    return _url_prefixes[key]
+
+
 INLINE_LABEL = mark_safe(' class="inline"')
 
 
-def readonly_fieldsets(model_admin, request, obj):
+def _fieldset_names(fieldsets):
+    return [name for _name, options in fieldsets for line in options["fields"] for name in _line_names(line)]
+
+
+def _line_names(line):
+    return [line] if isinstance(line, str) else list(line)
+
+
+def readonly_fieldsets(model_admin, request, obj, contents=None):
     """The fieldsets of a change form whose fields are all read-only, as the values that
     admin/includes/fieldset.html shows, computed once: what a lean template loops over
-    instead of Django's form and field wrappers."""
+    instead of Django's form and field wrappers. `contents`, when given, holds what to
+    show of each field in order (see readonly_fieldsets_html)."""
     opts = model_admin.opts
-    empty = model_admin.get_empty_value_display()
+    fieldset_list = model_admin.get_fieldsets(request, obj)
+    if contents is None:
+        empty = model_admin.get_empty_value_display()
+        contents = [
+            readonly_contents(model_admin, obj, opts.get_field(n), empty) for n in _fieldset_names(fieldset_list)
+        ]
+    contents = iter(contents)
     suffix = gettext(":")
     fieldsets = []
-    for index, (name, options) in enumerate(model_admin.get_fieldsets(request, obj)):
+    for index, (name, options) in enumerate(fieldset_list):
         classes = " ".join(options.get("classes", ()))
         lines = []
         for line in options["fields"]:
-            names = [line] if isinstance(line, str) else list(line)
+            names = _line_names(line)
             single = len(names) == 1
             fields = []
             for position, field_name in enumerate(names):
@@ -346,7 +456,7 @@ def readonly_fieldsets(model_admin, request, obj):
                     {
                         "box": box,
                         "label": format_html("<label{}>{}{}</label>", inline, capfirst(field.verbose_name), suffix),
-                        "contents": readonly_contents(model_admin, obj, field, empty),
+                        "contents": next(contents),
                         "help": field.help_text,
                     }
                 )
@@ -364,32 +474,67 @@ def readonly_fieldsets(model_admin, request, obj):
     return fieldsets
 
 
-def readonly_inline(inline, parent, objects):
-    """A tabular inline of read-only rows (ReadOnlyInline) as the values that
-    admin/edit_inline/tabular.html shows, for `objects` of `parent`."""
-    opts = inline.opts
-    fk = (
-        opts.get_field(inline.fk_name)
-        if inline.fk_name
-        else next(f for f in opts.fields if f.many_to_one and f.related_model is type(parent))
+def readonly_fieldsets_html(model_admin, request, obj, template_name):
+    """`template_name` (a loop over `case_fieldsets` as readonly_fieldsets() gives them)
+    rendered once per language and fieldsets, each field's value filled in per request
+    (readonly_values; issue 13)."""
+    fieldsets = model_admin.get_fieldsets(request, obj)
+    names = _fieldset_names(fieldsets)
+    key = (
+        type(model_admin),
+        tuple(
+            (name, tuple(options.get("classes", ())), tuple(map(tuple, map(_line_names, options["fields"]))))
+            + (options.get("description"),)
+            for name, options in fieldsets
+        ),
     )
+    parts = _fragments.get(("holes", template_name, get_language(), key))
+    if parts is None:
+        holes = [hole(index) for index in range(len(names))]
+        parts = template_with_holes(
+            template_name, key, {"case_fieldsets": readonly_fieldsets(model_admin, request, obj, holes)}
+        )
+    opts = model_admin.opts
+    fields = [opts.get_field(name) for name in names]
+    return fill_holes(parts, readonly_values(model_admin, obj, fields, model_admin.get_empty_value_display()))
+
+
+def _inline_fk(inline, parent):
+    opts = inline.opts
+    if inline.fk_name:
+        return opts.get_field(inline.fk_name)
+    return next(f for f in opts.fields if f.many_to_one and f.related_model is type(parent))
+
+
+def readonly_inline(inline, parent, objects, values=None):
+    """A tabular inline of read-only rows (ReadOnlyInline) as the values that
+    admin/edit_inline/tabular.html shows, for `objects` of `parent`. With `values` (a
+    list), each row's varying values are appended to it, and the rows hold hole()
+    markers in their place (see readonly_inlines_html)."""
+    opts = inline.opts
+    fk = _inline_fk(inline, parent)
     prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
     empty = inline.get_empty_value_display()
     fields = [opts.get_field(name) for name in inline.fields]
-    rows = [
-        {
-            "original": str(obj),
-            "id": f"{prefix}-{index}",
-            "pk_name": f"{prefix}-{index}-{opts.pk.name}",
-            "pk": obj.pk,
-            "fk_name": f"{prefix}-{index}-{fk.name}",
-            "fk": parent.pk,
-            "cells": [
-                {"name": field.name, "contents": readonly_contents(inline, obj, field, empty)} for field in fields
-            ],
-        }
-        for index, obj in enumerate(objects)
-    ]
+    rows = []
+    for index, obj in enumerate(objects):
+        row = [str(obj), obj.pk, parent.pk, *readonly_values(inline, obj, fields, empty)]
+        if values is not None:
+            row = [hole(len(values) + position) for position in range(len(row))]
+            values.extend(row)
+        rows.append(
+            {
+                "original": row[0],
+                "id": f"{prefix}-{index}",
+                "pk_name": f"{prefix}-{index}-{opts.pk.name}",
+                "pk": row[1],
+                "fk_name": f"{prefix}-{index}-{fk.name}",
+                "fk": row[2],
+                "cells": [
+                    {"name": field.name, "contents": contents} for field, contents in zip(fields, row[3:], strict=True)
+                ],
+            }
+        )
     return {
         "prefix": prefix,
         "data": json.dumps(
@@ -407,6 +552,62 @@ def readonly_inline(inline, parent, objects):
         "columns": [{"name": field.name, "label": capfirst(field.verbose_name)} for field in fields],
         "rows": rows,
     }
+
+
+def readonly_inlines_html(inlines, parent, template_name):
+    """`template_name` (a loop over `case_inlines` as readonly_inline() gives them) for
+    `inlines`, a list of (inline, objects), rendered once per language, inlines and
+    number of rows, each row's values filled in per request (issue 13)."""
+    key = tuple((type(inline), len(objects)) for inline, objects in inlines)
+    parts = _fragments.get(("holes", template_name, get_language(), key))
+    if parts is None:
+        marked = []
+        context = {"case_inlines": [readonly_inline(inline, parent, objects, marked) for inline, objects in inlines]}
+        parts = template_with_holes(template_name, key, context)
+    values = []
+    for inline, objects in inlines:
+        fields = [inline.opts.get_field(name) for name in inline.fields]
+        empty = inline.get_empty_value_display()
+        for obj in objects:
+            values.extend((escape_text(obj), escape_text(obj.pk), escape_text(parent.pk)))
+            values.extend(readonly_values(inline, obj, fields, empty))
+    return fill_holes(parts, values)
+
+
+# --- Templates rendered once with holes, filled per request (issue 13) --------------------
+
+_HOLE = "\x00hole{}\x00"
+_HOLES = re.compile("\x00hole(\\d+)\x00")
+
+
+def hole(index):
+    """The marker of the `index`th value in a template rendered by `template_with_holes`."""
+    return mark_safe(_HOLE.format(index))
+
+
+def template_with_holes(template_name, key, context):
+    """`template_name` rendered once per (template, language, key) and process with
+    `hole(i)` markers among `context`'s values, as the texts between them and the
+    values' indexes (`fill_holes`); `key` must determine the rest of the rendering."""
+    cache_key = ("holes", template_name, get_language(), key)
+    parts = _fragments.get(cache_key)
+    if parts is None:
+        parts = _HOLES.split(render_to_string(template_name, context))
+        parts = [part if position % 2 == 0 else int(part) for position, part in enumerate(parts)]
+        if not settings.DEBUG:
+            if len(_fragments) >= CACHE_LIMIT:
+                _fragments.clear()
+            _fragments[cache_key] = parts
+    return parts
+
+
+def fill_holes(parts, values):
+    """The rendering of `template_with_holes` with `values` (HTML, escaped) in its holes."""
+    out = [parts[0]]
+    for position in range(1, len(parts), 2):
+        out.append(values[parts[position]])
+        out.append(parts[position + 1])
+    return mark_safe("".join(out))
 
 
 # --- Changelist rows rendered from columns prepared once (issue 13) -----------------------

@@ -29,11 +29,13 @@ from core.admin import (
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     admin_fragment,
+    cached_html,
     decision_view,
     escape_text,
     market_filter,
-    readonly_fieldsets,
-    readonly_inline,
+    readonly_fieldsets_html,
+    readonly_inlines_html,
+    url_for,
 )
 from core.errors import DomainError
 from core.prepared import PreparedQuery
@@ -376,7 +378,10 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         which a mediator may not make, a pop-up) goes through Django's change form with
         the same case file."""
         if request.method == "GET" and IS_POPUP_VAR not in request.GET and TO_FIELD_VAR not in request.GET:
-            discussion = self.get_object(request, object_id)
+            try:
+                discussion = casefile.case_discussion(object_id)
+            except (TypeError, ValueError):
+                discussion = None
             if discussion is not None and self.has_view_or_change_permission(request, discussion):
                 return self.case_view(request, discussion)
         return self.change_form_view(request, object_id, form_url, extra_context)
@@ -391,9 +396,11 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         """What the case view adds to a change form: title, timeline, both parties'
         history and the mediator's buttons."""
         changelist = reverse("admin:discussions_discussion_changelist")
+        timeline = casefile.timeline(discussion, proposals=proposals)
         return {
             "title": _("Case of Discussion %(number)s") % {"number": discussion.number},
-            "timeline": casefile.timeline(discussion, proposals=proposals),
+            "timeline": timeline,
+            "timeline_html": mark_safe(casefile.timeline_html(timeline)),
             "history": casefile.party_history(discussion),
             "buyer_history_url": f"{changelist}?buyer__id__exact={discussion.buyer_id}",
             "seller_history_url": f"{changelist}?seller_account__id__exact={discussion.seller_account_id}",
@@ -414,8 +421,8 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
                 tools.append(("discussions_discussion_protect", _("Allegro Protect")))
             else:
                 tools.append(("discussions_discussion_reopen", _("Reopen at the buyer's request")))
-            tools = [{"url": reverse(f"admin:{name}", args=[pk]), "label": label} for name, label in tools]
-        tools.append({"url": reverse("admin:orders_order_change", args=[discussion.order_id]), "label": _("Order")})
+            tools = [{"url": url_for(f"admin:{name}", pk), "label": label} for name, label in tools]
+        tools.append({"url": url_for("admin:orders_order_change", discussion.order_id), "label": _("Order")})
         return tools
 
     def case_view(self, request, discussion):
@@ -423,15 +430,14 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         (same fieldsets, inline, buttons and links), rendered from plain values."""
         inlines = []
         proposals = None
-        media = self.media
         for inline in self.get_inline_instances(request, discussion):
-            objects = list(inline.get_queryset(request).filter(discussion=discussion))
             if inline.model is Proposal:
-                proposals = objects
-            inlines.append(readonly_inline(inline, discussion, objects))
-            media += inline.media
+                objects = proposals = casefile.proposals(discussion)
+            else:
+                objects = list(inline.get_queryset(request).filter(discussion=discussion))
+            inlines.append((inline, objects))
         preserved_filters = self.get_preserved_filters(request)
-        history_url = reverse("admin:discussions_discussion_history", args=[quote(discussion.pk)])
+        history_url = url_for("admin:discussions_discussion_history", quote(discussion.pk))
         context = {
             **self.admin_site.each_context(request),
             **self.case_file(request, discussion, proposals),
@@ -440,7 +446,10 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             "original": discussion,
             "is_popup": False,
             "to_field": None,
-            "media": media,
+            "media": cached_html(
+                ("case_media", type(self), tuple(type(inline) for inline, _objects in inlines)),
+                lambda: str(sum((inline.media for inline, _objects in inlines), self.media)),
+            ),
             "errors": None,
             "preserved_filters": preserved_filters,
             "add": False,
@@ -459,8 +468,12 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             "to_field_var": TO_FIELD_VAR,
             "is_popup_var": IS_POPUP_VAR,
             "app_label": self.opts.app_label,
-            "case_fieldsets": readonly_fieldsets(self, request, discussion),
-            "case_inlines": inlines,
+            "case_fieldsets": readonly_fieldsets_html(
+                self, request, discussion, "admin/discussions/discussion/case_fieldsets.html"
+            ),
+            "case_inlines": readonly_inlines_html(
+                inlines, discussion, "admin/discussions/discussion/case_inlines.html"
+            ),
             "history_url": add_preserved_filters(
                 {"preserved_filters": preserved_filters, "opts": self.opts}, history_url
             ),

@@ -1,12 +1,17 @@
 """The mediator's case view of one Discussion (MED-02): the conversation, the order's
 events, proposals, decisions and status changes on one timeline, and both parties'
 history side by side, so that the mediator judges impartially. A fixed number of
-queries, whatever the length of the conversation."""
+queries, whatever the length of the conversation.
+
+Issue 13: each part is read as plain values by a query compiled once per process
+(core.prepared), and each timeline entry is written as HTML once, in one pass (what
+templates/admin/discussions/discussion/case_file.html showed per entry)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -14,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import HTML_ESCAPES
+from core.prepared import PreparedQuery
 from core.templatetags.ui import money
-from orders.models import OrderEvent
+from orders.models import Market, Order, OrderEvent, OrderLine, SellerAccount
 
 from .models import Compensation, Discussion, Message, Proposal, Role, StatusChange
 from .texts import render_automatic
@@ -36,44 +43,121 @@ class TimelineEntry:
     language: str = ""
     language_name: str = ""
     # What the case view shows, computed once (issue 13): the time in the active zone,
-    # the <li>'s classes, "role · who", the language tag.
+    # the <li>'s classes, "role · who", the language tag, and the entry's markup.
     when: str = ""
     css: str = ""
     who_line: str = ""
     language_tag: str = ""
+    html: str = ""
 
-    def present(self):
-        self.when = timezone.localtime(self.at).strftime("%d.%m.%Y %H:%M")
+    def present(self, zone, texts):
+        """The display values and the <li> of case_file.html's timeline, with `texts`
+        (the page's translated labels, see _texts)."""
+        self.when = self.at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
         self.css = f"kind-{self.kind} role-{self.role_code}" + (" hidden-message" if self.hidden else "")
         self.role = str(self.role)
         self.who_line = f"{self.role} · {self.who}" if self.who and self.who != self.role else self.role
         if self.language:
-            self.language_tag = gettext("written in: %(language)s") % {"language": self.language_name}
+            self.language_tag = texts["written_in"] % {"language": self.language_name}
+        anchor = f' id="{self.anchor.translate(HTML_ESCAPES)}"' if self.anchor else ""
+        hidden = texts["hidden"] if self.hidden else ""
+        if self.language:
+            language = f'<span class="tag lang-tag">{self.language_tag.translate(HTML_ESCAPES)}</span>'
+            lang = f' lang="{self.language.translate(HTML_ESCAPES)}"'
+        else:
+            language = lang = ""
+        if self.attachments:
+            items = "".join(
+                [
+                    f'\n          <li><a href="{a["url"].translate(HTML_ESCAPES)}" target="_blank" rel="noopener">'
+                    f"{a['name'].translate(HTML_ESCAPES)}</a> ({a['size'].translate(HTML_ESCAPES)})</li>\n          "
+                    for a in self.attachments
+                ]
+            )
+            attachments = f'\n        <ul class="attachments">\n          {items}\n        </ul>\n        '
+        else:
+            attachments = ""
+        self.html = (
+            f'\n    <li class="{self.css.translate(HTML_ESCAPES)}"{anchor}>\n'
+            f'      <div class="when">{self.when.translate(HTML_ESCAPES)}</div>\n'
+            "      <div>\n"
+            f'        <span class="who">{self.who_line.translate(HTML_ESCAPES)}</span>\n'
+            f"        {hidden}\n"
+            f"        {language}\n"
+            f'        <div class="text"{lang}>{str(self.text).translate(HTML_ESCAPES)}</div>\n'
+            f"        {attachments}\n"
+            "      </div>\n"
+            "    </li>\n    "
+        )
 
 
-def _history(queryset):
-    return queryset.aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=Q(is_open=True)),
-        unresolved=Count("pk", filter=Q(status=Discussion.Status.UNRESOLVED)),
-        help=Count("pk", filter=Q(help_requested_at__isnull=False)),
-        ignored=Count("pk", filter=Q(seller_ignored_mediator_at__isnull=False)),
+def _texts():
+    """The timeline's labels in the active language, translated once per page."""
+    return {
+        "written_in": gettext("written in: %(language)s"),
+        "hidden": '<span class="tag">'
+        + gettext("hidden by Allegro — the parties do not see it").translate(HTML_ESCAPES)
+        + "</span>",
+        "nothing": "\n    <li>" + gettext("Nothing yet.").translate(HTML_ESCAPES) + "</li>\n    ",
+    }
+
+
+def timeline_html(entries):
+    """The items of case_file.html's <ol class="case-timeline">, as its loop wrote them."""
+    if not entries:
+        return _texts()["nothing"]
+    return "".join([entry.html for entry in entries])
+
+
+# --- Both parties' history ------------------------------------------------------------
+# Every other Discussion of the buyer and of the seller account is counted, each party's
+# in one grouped query compiled once per process: on PostgreSQL an index-only scan of
+# dsc_buyer_history_idx or dsc_seller_history_idx, which hold the columns counted.
+
+_COUNTED = {
+    "total": Q(),
+    "open": Q(is_open=True),
+    "unresolved": Q(status=Discussion.Status.UNRESOLVED),
+    "help": Q(help_requested_at__isnull=False),
+    "ignored": Q(seller_ignored_mediator_at__isnull=False),
+}
+_PARTIES = {
+    # party: (the column that names it, the counts shown)
+    "buyer": ("buyer_id", ("total", "open", "unresolved", "help")),
+    "seller": ("seller_account_id", ("total", "open", "unresolved", "ignored")),
+}
+
+
+def _history_query(party):
+    column, counted = _PARTIES[party]
+    return PreparedQuery(
+        lambda pk, party_id: (
+            Discussion.objects.filter(**{column: party_id})
+            .exclude(pk=pk)
+            .order_by()
+            .values(column)
+            .annotate(**{name: Count("pk", filter=_COUNTED[name] or None) for name in counted})
+            .values_list(*counted)
+        )
     )
+
+
+_HISTORY = {party: _history_query(party) for party in _PARTIES}
 
 
 def party_history(discussion):
     """Both parties' other Discussions (MED-02): the buyer's as a buyer, the seller
     account's as a seller."""
-    others = Discussion.objects.exclude(pk=discussion.pk)
-    return {
-        "buyer": _history(others.filter(buyer_id=discussion.buyer_id)),
-        "seller": _history(others.filter(seller_account_id=discussion.seller_account_id)),
-    }
+    history = {}
+    for party, (column, counted) in _PARTIES.items():
+        rows = _HISTORY[party].rows(discussion.pk, getattr(discussion, column))
+        history[party] = dict(zip(counted, rows[0] if rows else [0] * len(counted), strict=True))
+    return history
 
 
-def _event_details(event, market):
+def _event_details(data, market):
     """The useful part of an order event's data, in the reader's words."""
-    data = event.data or {}
+    data = data or {}
     parts = []
     if data.get("quantity"):
         parts.append(_("quantity: %(quantity)s") % {"quantity": data["quantity"]})
@@ -90,76 +174,129 @@ def _role_label(role):
     return Role(role).label if role in Role.values else role
 
 
-def _attachment(attachment):
-    return {
-        "url": reverse("discussions:attachment", args=[attachment.pk]),
-        "name": attachment.original_name,
-        "size": filesizeformat(attachment.size),
-    }
+# --- The timeline's rows ----------------------------------------------------------------
+
+_MESSAGE_COLUMNS = (
+    "pk",
+    "author__username",
+    "author_role",
+    "kind",
+    "text",
+    "language",
+    "auto_code",
+    "auto_params",
+    "created_at",
+    "hidden_at",
+    "attachments__pk",
+    "attachments__original_name",
+    "attachments__size",
+)
+# The messages in their order with their attachments (a row per attachment), through
+# message_discussion_idx.
+_MESSAGES = PreparedQuery(
+    lambda discussion_id: (
+        Message.objects.filter(discussion_id=discussion_id)
+        .order_by("created_at", "pk", "attachments__pk")
+        .values_list(*_MESSAGE_COLUMNS)
+    )
+)
+_EVENTS = PreparedQuery(
+    lambda order_id: OrderEvent.objects.filter(order_id=order_id).values_list(
+        "kind", "occurred_at", "actor__username", "data"
+    )
+)
+_STATUS_CHANGES = PreparedQuery(
+    lambda discussion_id: StatusChange.objects.filter(discussion_id=discussion_id).values_list(
+        "at", "actor__username", "actor_role", "from_status", "to_status", "to_open", "close_reason", "note"
+    )
+)
+_PROPOSALS = PreparedQuery(
+    lambda discussion_id: Proposal.objects.filter(discussion_id=discussion_id).values_list(
+        *(f.attname for f in Proposal._meta.concrete_fields)
+    )
+)
+_COMPENSATIONS = PreparedQuery(
+    lambda discussion_id: (
+        Compensation.objects.filter(discussion_id=discussion_id)
+        .order_by("pk")
+        .values_list("granted_at", "granted_by__username", "amount", "reason")
+    )
+)
+
+
+def proposals(discussion):
+    """The Discussion's proposals (Proposal's order) as model instances."""
+    names = [f.attname for f in Proposal._meta.concrete_fields]
+    found = []
+    for row in _PROPOSALS.rows(discussion.pk):
+        proposal = Proposal.from_db(DEFAULT_DB_ALIAS, names, row)
+        Proposal.discussion.field.set_cached_value(proposal, discussion)
+        found.append(proposal)
+    return found
 
 
 def timeline(discussion, proposals=None):
     """Everything that happened, oldest first; `proposals` when the caller has them."""
     market = discussion.market
     entries = []
-    messages = (
-        Message.objects.filter(discussion=discussion)
-        .select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "pk")
-    )
     language_names = {code: str(name) for code, name in settings.LANGUAGES}
-    for message in messages:
-        text = (
-            render_automatic(message.auto_code, message.auto_params, market) if message.is_automatic else message.text
-        )
-        entries.append(
-            TimelineEntry(
-                at=message.created_at,
+    roles = {value: str(label) for value, label in Role.choices}
+    head, tail = _url_prefix("discussions:attachment")
+    messages = {}
+    for row in _MESSAGES.rows(discussion.pk):
+        pk, author, role, kind, text, language, auto_code, auto_params, created_at, hidden_at = row[:10]
+        attachment_pk, name, size = row[10:]
+        entry = messages.get(pk)
+        if entry is None:
+            if kind == Message.Kind.AUTOMATIC:
+                text = render_automatic(auto_code, auto_params, market)
+            entry = messages[pk] = TimelineEntry(
+                at=created_at,
                 kind="message",
-                who=str(message.author or ""),
-                role=_role_label(message.author_role),
-                role_code=message.author_role,
+                who=author or "",
+                role=roles.get(role, role),
+                role_code=role,
                 text=text,
-                attachments=[_attachment(a) for a in message.attachments.all()],
-                hidden=message.hidden_at is not None,
-                anchor=f"m{message.pk}",
-                language=message.language,
-                language_name=language_names.get(message.language, message.language) if message.language else "",
+                hidden=hidden_at is not None,
+                anchor=f"m{pk}",
+                language=language,
+                language_name=language_names.get(language, language) if language else "",
             )
-        )
-    for event in OrderEvent.objects.filter(order_id=discussion.order_id).select_related("actor"):
-        details = _event_details(event, market)
+            entries.append(entry)
+        if attachment_pk is not None:
+            entry.attachments.append(
+                {"url": f"{head}/{attachment_pk}/{tail}", "name": name, "size": filesizeformat(size)}
+            )
+    events = dict(OrderEvent.Kind.choices)
+    order_role = str(_("Order"))
+    for kind, occurred_at, actor, data in _EVENTS.rows(discussion.order_id):
+        details = _event_details(data, market)
         entries.append(
             TimelineEntry(
-                at=event.occurred_at,
+                at=occurred_at,
                 kind="order",
-                who=str(event.actor or ""),
-                role=str(_("Order")),
-                text=f"{event.get_kind_display()}" + (f" — {details}" if details else ""),
+                who=actor or "",
+                role=order_role,
+                text=f"{events.get(kind, kind)}" + (f" — {details}" if details else ""),
             )
         )
-    for change in StatusChange.objects.filter(discussion=discussion).select_related("actor"):
-        text = change.get_to_status_display()
-        if change.from_status and change.from_status != change.to_status:
-            text = f"{change.get_from_status_display()} → {text}"
-        text += f" · {_('open') if change.to_open else _('closed')}"
-        if change.close_reason:
-            text += f" · {change.get_close_reason_display()}"
-        if change.note:
-            text += f" — {change.note}"
+    statuses = dict(Discussion.Status.choices)
+    close_reasons = dict(Discussion.CloseReason.choices)
+    is_open, closed = str(_("open")), str(_("closed"))
+    for at, actor, role, from_status, to_status, to_open, close_reason, note in _STATUS_CHANGES.rows(discussion.pk):
+        text = str(statuses.get(to_status, to_status))
+        if from_status and from_status != to_status:
+            text = f"{statuses.get(from_status, from_status)} → {text}"
+        text += f" · {is_open if to_open else closed}"
+        if close_reason:
+            text += f" · {close_reasons.get(close_reason, close_reason)}"
+        if note:
+            text += f" — {note}"
         entries.append(
-            TimelineEntry(
-                at=change.at,
-                kind="status",
-                who=str(change.actor or ""),
-                role=_role_label(change.actor_role),
-                role_code=change.actor_role,
-                text=text,
-            )
+            TimelineEntry(at=at, kind="status", who=actor or "", role=roles.get(role, role), role_code=role, text=text)
         )
     if proposals is None:
-        proposals = Proposal.objects.filter(discussion=discussion)
+        proposals = globals()["proposals"](discussion)
     for proposal in proposals:
         text = proposal.get_solution_display()
         if proposal.amount is not None:
@@ -168,23 +305,90 @@ def timeline(discussion, proposals=None):
             text += f" ({proposal.percent}%)"
         text += f" · {proposal.get_status_display()}"
         entries.append(
-            TimelineEntry(
-                at=proposal.created_at, kind="proposal", who="", role=_role_label(Role.SELLER), text=str(text)
-            )
+            TimelineEntry(at=proposal.created_at, kind="proposal", who="", role=roles[Role.SELLER], text=str(text))
         )
-    for compensation in Compensation.objects.filter(discussion=discussion).select_related("granted_by"):
+    protect = str(_("Allegro Protect"))
+    for granted_at, granted_by, amount, reason in _COMPENSATIONS.rows(discussion.pk):
         entries.append(
             TimelineEntry(
-                at=compensation.granted_at,
+                at=granted_at,
                 kind="compensation",
-                who=str(compensation.granted_by),
-                role=_role_label(Role.MEDIATOR),
+                who=str(granted_by),
+                role=roles[Role.MEDIATOR],
                 role_code=Role.MEDIATOR,
-                text=f"{_('Allegro Protect')}: {money(compensation.amount, market.currency)} — {compensation.reason}",
+                text=f"{protect}: {money(amount, market.currency)} — {reason}",
             )
         )
     order = {"order": 0, "status": 1, "proposal": 2, "compensation": 3, "message": 4}
     entries.sort(key=lambda e: (e.at, order[e.kind]))
+    zone = timezone.get_current_timezone()
+    texts = _texts()
     for entry in entries:
-        entry.present()
+        entry.present(zone, texts)
     return entries
+
+
+# --- The Discussion ---------------------------------------------------------------------
+# The case view reads the Discussion with what it shows of its market, order, product
+# line, buyer, seller account and mediator in one query compiled once per process; the
+# row becomes model instances as select_related() would make them, each related one with
+# the columns its __str__ and the case view use (any other loads on access).
+
+_DISCUSSION_COLUMNS = tuple(f.attname for f in Discussion._meta.concrete_fields)
+_MARKET_COLUMNS = tuple(f.attname for f in Market._meta.concrete_fields)
+_RELATED = {
+    # relation: (model, its columns read besides the key, in the model's order: from_db()
+    # takes the values of the columns it is given in that order)
+    "line": (OrderLine, ("title", "quantity")),
+    "buyer": (Discussion.buyer.field.related_model, ("username",)),
+    "seller_account": (SellerAccount, ("user_id", "display_name")),
+    "mediator": (Discussion.mediator.field.related_model, ("username",)),
+}
+_CASE = PreparedQuery(
+    lambda pk: (
+        Discussion.objects.filter(pk=pk)
+        .order_by()
+        .values_list(
+            *_DISCUSSION_COLUMNS,
+            *(f"market__{column}" for column in _MARKET_COLUMNS),
+            *(f"{name}__{column}" for name, (_model, columns) in _RELATED.items() for column in columns),
+            "seller_account__user__username",
+        )
+    )
+)
+
+
+def case_discussion(pk):
+    """The Discussion `pk` with its related objects for the case view, or None."""
+    rows = _CASE.rows(int(pk))
+    if not rows:
+        return None
+    values = iter(rows[0])
+
+    def take(count):
+        return [next(values) for _n in range(count)]
+
+    db = DEFAULT_DB_ALIAS
+    discussion = Discussion.from_db(db, _DISCUSSION_COLUMNS, take(len(_DISCUSSION_COLUMNS)))
+    Discussion.market.field.set_cached_value(
+        discussion, Market.from_db(db, _MARKET_COLUMNS, take(len(_MARKET_COLUMNS)))
+    )
+    Discussion.order.field.set_cached_value(discussion, Order.from_db(db, ("id",), [discussion.order_id]))
+    for name, (model, columns) in _RELATED.items():
+        related = Discussion._meta.get_field(name)
+        key = getattr(discussion, related.attname)
+        found = take(len(columns))
+        instance = None if key is None else model.from_db(db, ("id", *columns), [key, *found])
+        related.set_cached_value(discussion, instance)
+    (username,) = take(1)
+    account = discussion.seller_account
+    SellerAccount.user.field.set_cached_value(
+        account, Discussion.buyer.field.related_model.from_db(db, ("id", "username"), [account.user_id, username])
+    )
+    return discussion
+
+
+def _url_prefix(name):
+    """The URL of `name` around its object id: f"{head}/{pk}/{tail}"."""
+    head, _zero, tail = reverse(name, args=[0]).rpartition("/0/")
+    return head, tail

@@ -260,6 +260,18 @@ class Discussion(models.Model):
             models.Index(fields=["seller_account", "-opened_at", "-id"], name="dsc_seller_opened_idx"),
             models.Index(fields=["seller_account", "reply_due_at"], name="dsc_seller_due_idx"),
             models.Index(fields=["buyer", "-created_at"], name="dsc_buyer_recent_idx"),
+            # The case view's history of both parties (MED-02): each party's Discussions
+            # counted (open, unresolved, asked for help or ignored Allegro) from these alone.
+            models.Index(
+                fields=["buyer"],
+                include=["id", "is_open", "status", "help_requested_at"],
+                name="dsc_buyer_history_idx",
+            ),
+            models.Index(
+                fields=["seller_account"],
+                include=["id", "is_open", "status", "seller_ignored_mediator_at"],
+                name="dsc_seller_history_idx",
+            ),
             # The seller's Discussion list: its order; its count line and number of pages
             # as index-only counts (the open rows with every column the counts test, and
             # the closed rows), never reading the rows themselves.

@@ -128,3 +128,10 @@ def test_issue_13_the_password_change_pages_keep_their_own_user_links(client, me
     for name in ("admin:password_change", "admin:password_change_done"):
         response = client.get(reverse(name))
         assert response.status_code == 200 and response.context["usertools"] is None
+
+
+def test_issue_13_the_sign_in_page_has_no_user_tools(client, rf):
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 200 and 'id="user-tools"' not in response.content.decode()
+    request = _request(rf, type("Anonymous", (), {"is_active": False, "is_staff": False})(), reverse("admin:login"))
+    assert admin.site.usertools(request, {"has_permission": False, "site_url": "/"}) is None
