@@ -106,7 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose get_user also reads the seller account (one query per request).
+    "orders.backends.AccountModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

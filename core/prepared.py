@@ -18,8 +18,9 @@ import weakref
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-# Placeholder integers: negative and far from any primary key or constant of our queries.
-_PLACEHOLDER = -7_300_000_000
+# Placeholder integers: negative, far from any primary key or constant of our queries,
+# and within a 32-bit integer column's range (auth.User's key).
+_PLACEHOLDER = -2_100_000_000
 
 
 class _Compiled:

@@ -7,18 +7,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import CommissionRefund, Order, Refund, SellerAccount
+from .models import CommissionRefund, Order, Refund
 
 
 def seller_account_for(user):
-    """The signed-in user's seller account, or 404 for users who do not sell."""
-    try:
-        account = SellerAccount.objects.select_related("market").get(user=user)
-    except SellerAccount.DoesNotExist:
-        raise Http404 from None
-    # Both ways: `account.user` is the signed-in user, and `user.seller_account` (the page
-    # header's context processors) is not read again.
-    user.seller_account = account
+    """The signed-in user's seller account, or 404 for users who do not sell. The request's
+    user comes with it and its market already read (orders.backends)."""
+    account = getattr(user, "seller_account", None)
+    if account is None:
+        raise Http404
     return account
 
 

@@ -1,0 +1,65 @@
+"""The signed-in user of every request, read with their seller account (issue 13).
+
+Django's ModelBackend reads the user by primary key on every request, and the header,
+the seller pages and the access helpers then read `user.seller_account` (for most users:
+to find there is none) with its market. `AccountModelBackend.get_user` reads all three
+in one query (a LEFT JOIN), compiled to SQL once per connection (`core.prepared`), and
+fills Django's relation caches, so `user.seller_account` (or its absence) and
+`user.seller_account.market` cost no further query. Signing in is ModelBackend's.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
+
+from core.prepared import PreparedQuery
+
+from .models import Market, SellerAccount
+
+
+def _fields(model):
+    return list(model._meta.concrete_fields)
+
+
+def _user_with_account(pk):
+    User = get_user_model()
+    names = [field.name for field in _fields(User)]
+    names += [f"seller_account__{field.name}" for field in _fields(SellerAccount)]
+    names += [f"seller_account__market__{field.name}" for field in _fields(Market)]
+    return User._default_manager.filter(pk=pk).values_list(*names)
+
+
+_query = PreparedQuery(_user_with_account)
+
+
+def user_with_account(user_id):
+    """The user `user_id` with `seller_account` (or None) and its market cached, or None."""
+    User = get_user_model()
+    try:
+        pk = int(User._meta.pk.to_python(user_id))
+    except (TypeError, ValueError, ValidationError):
+        return None
+    rows = _query.rows(pk)
+    if not rows:
+        return None
+    row = rows[0]
+    user_fields, account_fields, market_fields = _fields(User), _fields(SellerAccount), _fields(Market)
+    user = User.from_db(DEFAULT_DB_ALIAS, [f.attname for f in user_fields], row[: len(user_fields)])
+    account_values = row[len(user_fields) : len(user_fields) + len(account_fields)]
+    account = None
+    if account_values[0] is not None:
+        account = SellerAccount.from_db(DEFAULT_DB_ALIAS, [f.attname for f in account_fields], account_values)
+        market = Market.from_db(
+            DEFAULT_DB_ALIAS, [f.attname for f in market_fields], row[len(user_fields) + len(account_fields) :]
+        )
+        SellerAccount.market.field.set_cached_value(account, market)
+        SellerAccount.user.field.set_cached_value(account, user)
+    User.seller_account.related.set_cached_value(user, account)
+    return user
+
+
+class AccountModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        user = user_with_account(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
