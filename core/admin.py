@@ -1,35 +1,37 @@
 """Admin building blocks for the mediators' desk: history is shown, never edited."""
 
 import datetime
-import html
 import json
 import re
+from operator import attrgetter, itemgetter
 from urllib.parse import quote as urlquote
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
+from django.contrib.admin.filters import BooleanFieldListFilter, ChoicesFieldListFilter
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, pagination, result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
     FieldIsAForeignKeyColumnName,
     _get_non_gfk_field,
     display_for_field,
     display_for_value,
+    get_fields_from_path,
     quote,
 )
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import IS_FACETS_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import InvalidPage
 from django.core.signals import setting_changed
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, get_script_prefix, reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
@@ -62,11 +64,11 @@ def _forget(**kwargs):
 
 
 def admin_fragment(template_name, key, context):
-    """`template_name` rendered with `context` (no request, no context processors), once
-    per (template, language, key) and process (issue 13); `key` must determine what the
-    rendering shows. With DEBUG on it is rendered every time, so an edited template
-    shows at once."""
-    cache_key = (template_name, get_language(), key)
+    """`template_name` (or the first of a list that exists) rendered with `context` (no
+    request, no context processors), once per (template, language, key) and process
+    (issue 13); `key` must determine what the rendering shows. With DEBUG on it is
+    rendered every time, so an edited template shows at once."""
+    cache_key = (tuple(template_name) if isinstance(template_name, list) else template_name, get_language(), key)
     html = _fragments.get(cache_key)
     if html is None:
         html = mark_safe(render_to_string(template_name, context))
@@ -264,6 +266,8 @@ class MarketFilter(admin.SimpleListFilter):
     title = _("market")
     parameter_name = "market"
     market_path = "market"
+    # Its choices depend on nothing but the query and the language (changelist_fragments).
+    fixed_lookups = True
 
     def lookups(self, request, model_admin):
         from orders.markets import MARKET_DOMAINS
@@ -617,27 +621,146 @@ def changelist_rows(cl):
     """The rows of a changelist exactly as Django's `items_for_result` renders them
     (contrib/admin/templatetags/admin_list.py), each row's cells as one string, with
     every column's formatting (labels of choices, icons, the date format, the change
-    URL) prepared once per page instead of once per cell. Returns None for what it does
-    not know (editable lists, pop-ups, columns that are neither model fields nor
-    ModelAdmin methods); the caller then lets Django render the rows."""
+    URL) prepared once per page instead of once per cell. The rows are the page's plain
+    values when CountOnceChangeList read them so (`changelist_values`), its model
+    instances otherwise. Returns None for what it does not know (editable lists,
+    pop-ups, columns that are neither model fields nor ModelAdmin methods); the caller
+    then lets Django render the rows."""
     if cl.formset is not None or cl.is_popup or cl.to_field or cl.list_display_links is None:
         return None
+    rows = getattr(cl, "result_rows", None)
+    if rows is None:
+        source, rows = _ObjectSource(cl), cl.result_list
+    else:
+        source = _ValueSource(cl)
     cells = []
     linked = False
     for index, name in enumerate(cl.list_display):
         classes = f"field-{_coerce_field_name(name, index)}"
         link = (not linked and not cl.list_display_links) or name in cl.list_display_links
-        shown = _column(cl, name, link)
+        shown = _column(cl, name, link, source)
         if shown is None:
             return None
         if name == "action_checkbox":
-            cells.append(lambda obj, shown=shown: f'<td class="action-checkbox">{shown(obj)[0]}</td>')
+            cells.append(lambda row, shown=shown: f'<td class="action-checkbox">{shown(row)[0]}</td>')
         elif link:
-            cells.append(_linked_cell(cl, classes, shown, tag="td" if linked else "th"))
+            cells.append(_linked_cell(cl, classes, shown, source.pk(), tag="td" if linked else "th"))
             linked = True
         else:
             cells.append(_plain_cell(classes, shown))
-    return [mark_safe("".join(cell(obj) for cell in cells)) for obj in cl.result_list]
+    return [mark_safe("".join([cell(row) for cell in cells])) for row in rows]
+
+
+class _ObjectSource:
+    """What a changelist column reads from a model instance."""
+
+    def __init__(self, cl):
+        self.cl = cl
+
+    def pk(self):
+        return attrgetter(self.cl.pk_attname)
+
+    def title(self):
+        return str
+
+    def field(self, field):
+        return attrgetter(field.attname if not field.is_relation else field.name)
+
+    def method(self, name):
+        method = getattr(self.cl.model_admin, name, None)
+        return method if callable(method) else None
+
+
+class _ValueSource:
+    """What a changelist column reads from a row of the page's values
+    (CountOnceChangeList.read_values): model fields as read, related objects and
+    ModelAdmin methods as `changelist_values` computes them."""
+
+    def __init__(self, cl):
+        self.index = {path: position for position, path in enumerate(cl.result_paths)}
+        self.computed = cl.result_values
+
+    def pk(self):
+        return itemgetter(self.index["pk"])
+
+    def _computed(self, name, nullable=False):
+        paths, compute = self.computed[name]
+        positions = [self.index[path] for path in paths]
+        if compute is None:
+            return itemgetter(positions[0])
+        if len(positions) == 1:
+            position = positions[0]
+            if nullable:
+                return lambda row: None if row[position] is None else compute(row[position])
+            return lambda row: compute(row[position])
+        values = itemgetter(*positions)
+        if nullable:
+            return lambda row: None if (found := values(row))[0] is None else compute(*found)
+        return lambda row: compute(*values(row))
+
+    def title(self):
+        return self._computed("__str__")
+
+    def field(self, field):
+        if field.is_relation:
+            return self._computed(field.name, nullable=True)
+        return itemgetter(self.index[field.attname])
+
+    def method(self, name):
+        return self._computed(name)
+
+
+def value_paths(cl, computed):
+    """The columns a page's values must hold for `cl.list_display` ("pk" first), or None
+    when a column is neither a model field nor computed by `computed` (the ModelAdmin's
+    changelist_values())."""
+    paths = ["pk"]
+
+    def add(*names):
+        paths.extend(name for name in names if name not in paths)
+
+    for name in cl.list_display:
+        if name == "action_checkbox":
+            name = "__str__"
+        try:
+            field = _get_non_gfk_field(cl.lookup_opts, name)
+        except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
+            field = None
+        if field is not None and not field.is_relation:
+            add(field.attname)
+        elif name in computed:
+            add(*computed[name][0])
+        else:
+            return None
+    return paths
+
+
+class LazyResultList:
+    """The model instances of a changelist page read as values (issue 13): Django's
+    changelist asks only how many there are; they are read if iterated (Django's own
+    rendering of the rows, tests)."""
+
+    def __init__(self, queryset, length):
+        self.queryset = queryset
+        self.length = length
+        self.objects = None
+
+    def __len__(self):
+        return self.length
+
+    def __bool__(self):
+        return self.length > 0
+
+    def _all(self):
+        if self.objects is None:
+            self.objects = list(self.queryset)
+        return self.objects
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __getitem__(self, index):
+        return self._all()[index]
 
 
 def _escape(value):
@@ -646,18 +769,18 @@ def _escape(value):
         value = str(value)
     if hasattr(value, "__html__"):
         return value.__html__()
-    return html.escape(str(value))
+    return str(value).translate(HTML_ESCAPES)
 
 
 def _plain_cell(classes, shown):
-    def cell(obj):
-        text, nowrap = shown(obj)
+    def cell(row):
+        text, nowrap = shown(row)
         return f'<td class="{classes}{" nowrap" if nowrap else ""}">{text}</td>'
 
     return cell
 
 
-def _linked_cell(cl, classes, shown, tag):
+def _linked_cell(cl, classes, shown, pk, tag):
     """The column linked to each row's change page (with the list's filters kept)."""
     opts = cl.opts
     sample = reverse(
@@ -665,17 +788,16 @@ def _linked_cell(cl, classes, shown, tag):
     )
     head, _zero, tail = sample.rpartition("/0/")
     kept = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": opts}, sample)[len(sample) :]
-    pk = cl.pk_attname
 
-    def cell(obj):
-        text, nowrap = shown(obj)
-        url = html.escape(f"{head}/{quote(getattr(obj, pk))}/{tail}{kept}")
+    def cell(row):
+        text, nowrap = shown(row)
+        url = f"{head}/{quote(pk(row))}/{tail}{kept}".translate(HTML_ESCAPES)
         return f'<{tag} class="{classes}{" nowrap" if nowrap else ""}"><a href="{url}">{text}</a></{tag}>'
 
     return cell
 
 
-def _column(cl, name, link):
+def _column(cl, name, link, source):
     """A function of a row giving (escaped text, whether the cell is nowrap), as
     items_for_result computes them, or None."""
     model_admin = cl.model_admin
@@ -683,62 +805,79 @@ def _column(cl, name, link):
     if name == "action_checkbox":
         label = gettext("Select this object for an action - {}")
         checkbox = '<input type="checkbox" name="_selected_action" value="{}" class="action-select" aria-label="{}">'
-        return lambda obj: (checkbox.format(html.escape(str(obj.pk)), label.format(html.escape(str(obj)))), False)
+        pk, title = source.pk(), source.title()
+        return lambda row: (
+            checkbox.format(
+                str(pk(row)).translate(HTML_ESCAPES), label.format(str(title(row)).translate(HTML_ESCAPES))
+            ),
+            False,
+        )
     try:
         field = _get_non_gfk_field(cl.lookup_opts, name)
     except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
-        method = getattr(model_admin, name, None) if isinstance(name, str) else None
-        if method is None or not callable(method):
+        method = source.method(name) if isinstance(name, str) else None
+        declared = getattr(model_admin, name, None) if isinstance(name, str) else None
+        if method is None or not callable(declared):
             return None
-        method_empty = getattr(method, "empty_value_display", empty)
-        boolean = getattr(method, "boolean", False)
+        method_empty = getattr(declared, "empty_value_display", empty)
+        boolean = getattr(declared, "boolean", False)
 
-        def shown(obj):
-            value = method(obj)
-            if isinstance(value, str) and value.strip() == "":
-                value = ""
+        if boolean:
+            return lambda row: (_escape(display_for_value(method(row), method_empty, True)), False)
+
+        def shown(row):
+            value = method(row)
+            if type(value) is str:
+                # display_for_value() of a text: the text, or the empty value display.
+                return (value.translate(HTML_ESCAPES) if value.strip() else _escape(method_empty)), False
             text = _escape(display_for_value(value, method_empty, boolean))
             return text, isinstance(value, (datetime.date, datetime.time))
 
         return shown
+    value = source.field(field)
     if field.auto_created:
-        return lambda obj: (_escape(display_for_value(getattr(obj, name), empty)), False)
+        return lambda row: (_escape(display_for_value(value(row), empty)), False)
     nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
     if isinstance(field.remote_field, models.ManyToOneRel):
-        return lambda obj: ((empty if (v := getattr(obj, field.name)) is None else _escape(v)), nowrap)
+        return lambda row: (
+            empty if (v := value(row)) is None else v.translate(HTML_ESCAPES) if type(v) is str else _escape(v),
+            nowrap,
+        )
     if getattr(field, "flatchoices", None):
-        labels = {value: html.escape(str(label)) for value, label in field.flatchoices}
-        return lambda obj: (labels.get(getattr(obj, name), empty), nowrap)
+        labels = {choice: str(label).translate(HTML_ESCAPES) for choice, label in field.flatchoices}
+        return lambda row: (labels.get(value(row), empty), nowrap)
     if isinstance(field, models.BooleanField):
-        icons = {value: _boolean_icon(value) for value in (True, False, None)}
-        return lambda obj: (icons[getattr(obj, name)], nowrap)
+        icons = {choice: _boolean_icon(choice) for choice in (True, False, None)}
+        return lambda row: (icons[value(row)], nowrap)
     if isinstance(field, models.DateTimeField):
         date_format = DatetimeFormat(get_format("DATETIME_FORMAT"))
         zone = timezone.get_current_timezone()
 
-        def shown(obj):
-            value = getattr(obj, name)
-            if value is None:
+        def shown(row):
+            instant = value(row)
+            if instant is None:
                 return empty, nowrap
             # timezone.template_localtime(value), with the zone looked up once.
-            local = value.astimezone(zone) if timezone.is_aware(value) else value
-            return html.escape(date_format(local)), nowrap
+            local = instant.astimezone(zone) if instant.tzinfo is not None else instant
+            return date_format(local).translate(HTML_ESCAPES), nowrap
 
         return shown
-    return lambda obj: (
-        _escape(display_for_field(getattr(obj, name), field, empty, avoid_link=link)),
+    return lambda row: (
+        _escape(display_for_field(value(row), field, empty, avoid_link=link)),
         nowrap,
     )
 
 
 # Format specifiers that depend on the date only (django.utils.dateformat.DateFormat).
 DATE_SPECIFIERS = frozenset("bdDEFjlLmMnNoStwWyYz")
+# ... and those that do not depend on more than the minute (and the zone's offset).
+MINUTE_SPECIFIERS = DATE_SPECIFIERS | frozenset("aAefgGhHiIOPTZ")
 
 
 class DatetimeFormat:
     """`dateformat.format(value, format)` for the many datetimes of one page, with the
     parts that depend only on the date (month names, which are translated) computed
-    once per day."""
+    once per day, and the whole text once per minute when the format shows no seconds."""
 
     def __init__(self, format_string):
         self.pieces = []
@@ -748,8 +887,20 @@ class DatetimeFormat:
             elif piece:
                 self.pieces.append((dateformat.re_escaped.sub(r"\1", piece), None))
         self.days = {}
+        self.by_minute = all(of_date is None or piece in MINUTE_SPECIFIERS for piece, of_date in self.pieces)
+        self.minutes = {}
 
     def __call__(self, value):
+        if not self.by_minute:
+            return self.format(value)
+        # The local minute (fold tells the two of a repeated hour apart) and its zone.
+        key = (value.year, value.month, value.day, value.hour, value.minute, value.fold, value.tzinfo)
+        text = self.minutes.get(key)
+        if text is None:
+            text = self.minutes[key] = self.format(value)
+        return text
+
+    def format(self, value):
         formatter = None
         day = self.days.get(value.date())
         if day is None:
@@ -771,11 +922,19 @@ class DatetimeFormat:
 class CountOnceChangeList(ChangeList):
     """Django's changelist, counting the rows once when nothing filters them: Django
     counts the list and then the whole table for "N total", which are then the same
-    number (issue 13: one COUNT instead of two)."""
+    number (issue 13: one COUNT instead of two). When the ModelAdmin computes each of
+    its columns from plain values (`changelist_values`), the page is read as those
+    values (`result_rows`, `result_paths`) instead of model instances, and `result_list`
+    reads the instances only if iterated."""
 
     def get_results(self, request):
         if not self.model_admin.show_full_result_count or self.queryset.query.where or self.root_queryset.query.where:
-            return super().get_results(request)
+            super().get_results(request)
+        else:
+            self.count_once(request)
+        self.read_values()
+
+    def count_once(self, request):
         paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
         result_count = paginator.count
         can_show_all = result_count <= self.list_max_show_all
@@ -796,11 +955,317 @@ class CountOnceChangeList(ChangeList):
         self.multi_page = multi_page
         self.paginator = paginator
 
+    def read_values(self):
+        self.result_rows = None
+        values = getattr(self.model_admin, "changelist_values", None)
+        if values is None or self.is_popup or self.to_field or self.list_editable or self.list_display_links is None:
+            return
+        computed = values()
+        paths = value_paths(self, computed)
+        if paths is None:
+            return
+        self.result_values = computed
+        self.result_paths = paths
+        self.result_rows = list(self.result_list.values_list(*paths))
+        self.result_list = LazyResultList(self.result_list, len(self.result_rows))
+
+
+def admin_templates(opts, name):
+    """The templates an admin inclusion tag renders (InclusionAdminNode), most specific
+    first."""
+    app_label = opts.app_label.lower()
+    return [f"admin/{app_label}/{opts.model_name}/{name}", f"admin/{app_label}/{name}", f"admin/{name}"]
+
+
+def _query_key(cl):
+    """The query a changelist's links are built from (ChangeList.filter_params)."""
+    return tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items()))
+
+
+def changelist_fragments(cl, context):
+    """The parts of a changelist page that its rows do not make, each rendered once per
+    language and what it shows (issue 13), for templates/admin/discussions/discussion/
+    change_list.html: the search form, the date hierarchy, the actions, the pagination,
+    the filters (when every filter's choices are fixed and not counted) and the media.
+    A part is None where Django's tag is to render it."""
+    opts = cl.opts
+    model_admin = cl.model_admin
+    query = _query_key(cl)
+    owner = type(model_admin)
+    fragments = {}
+    search_context = {
+        "cl": cl,
+        "show_result_count": cl.result_count != cl.full_result_count,
+        "search_var": SEARCH_VAR,
+        "is_popup_var": IS_POPUP_VAR,
+        "is_facets_var": IS_FACETS_VAR,
+    }
+    fragments["changelist_search"] = admin_fragment(
+        admin_templates(opts, "search_form.html"),
+        ("search", owner, query, cl.query, cl.result_count, cl.full_result_count, cl.show_full_result_count),
+        search_context,
+    )
+    fragments["changelist_dates"] = date_hierarchy_html(cl, query)
+    fragments["changelist_pagination"] = admin_fragment(
+        admin_templates(opts, "pagination.html"),
+        (
+            "pagination",
+            owner,
+            query,
+            cl.page_num,
+            cl.result_count,
+            cl.paginator.num_pages,
+            cl.show_all,
+            cl.can_show_all,
+            cl.multi_page,
+            cl.formset is not None,
+        ),
+        pagination(cl),
+    )
+    action_form = context.get("action_form")
+    if action_form is not None and not context.get("actions_on_bottom"):
+        choices = tuple(action_form.fields["action"].choices)
+        fragments["changelist_actions"] = admin_fragment(
+            admin_templates(opts, "actions.html"),
+            ("actions", owner, choices, context["actions_selection_counter"], len(cl.result_list), cl.result_count),
+            {**context, "action_index": 0},
+        )
+    else:
+        fragments["changelist_actions"] = None
+    fixed = cl.has_filters is not None and not cl.add_facets and all(_fixed_choices(spec) for spec in cl.filter_specs)
+    fragments["changelist_filters"] = (
+        admin_fragment(
+            "admin/desk/changelist_filters.html",
+            ("filters", owner, query, cl.is_facets_optional, cl.has_active_filters, cl.clear_all_filters_qs),
+            {"cl": cl},
+        )
+        if fixed
+        else None
+    )
+    if cl.formset is None:
+        media = context["media"]
+        fragments["media"] = {
+            "js": cached_html(("changelist_media_js", owner, action_form is not None), lambda: str(media["js"])),
+            "css": cached_html(("changelist_media_css", owner, action_form is not None), lambda: str(media["css"])),
+        }
+    return fragments
+
+
+def _fixed_choices(spec):
+    """Whether a list filter's choices depend on nothing but the query and the language."""
+    if isinstance(spec, (ChoicesFieldListFilter, BooleanFieldListFilter)):
+        return type(spec).choices in (ChoicesFieldListFilter.choices, BooleanFieldListFilter.choices)
+    return getattr(spec, "fixed_lookups", False)
+
+
+def changelist_head(cl):
+    """The head of the changelist's table (templates/admin/desk/changelist_head.html),
+    rendered once per language and query."""
+    key = ("head", type(cl.model_admin), _query_key(cl), tuple(cl.list_display))
+    cache_key = ("admin/desk/changelist_head.html", get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        headers = list(result_headers(cl))
+        html = admin_fragment(
+            "admin/desk/changelist_head.html",
+            key,
+            {
+                "result_headers": headers,
+                "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+            },
+        )
+    return html
+
+
+# --- The date hierarchy (issue 13) --------------------------------------------------------
+
+
+def date_hierarchy_html(cl, query):
+    """What `{% date_hierarchy cl %}` renders (admin_list.date_hierarchy), rendered once
+    per language, query and dates shown. Without filters, on PostgreSQL, the dates of
+    the list are read by a skip scan of the field's index (`_distinct_local`) instead of
+    truncating every row's value."""
+    if not cl.date_hierarchy:
+        return ""
+    field_name = cl.date_hierarchy
+    field = get_fields_from_path(cl.model, field_name)[-1]
+    datetimes = isinstance(field, models.DateTimeField)
+    year_field, month_field, day_field = (f"{field_name}__{part}" for part in ("year", "month", "day"))
+    year_lookup = cl.params.get(year_field)
+    month_lookup = cl.params.get(month_field)
+    day_lookup = cl.params.get(day_field)
+    skip = datetimes and _skip_scan_possible(cl, field)
+    date_range = None
+    if not (year_lookup or month_lookup or day_lookup):
+        if skip:
+            date_range = _local_range(cl, field)
+        else:
+            date_range = cl.queryset.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+            if date_range["first"] and date_range["last"] and datetimes:
+                date_range = {k: timezone.localtime(v) if timezone.is_aware(v) else v for k, v in date_range.items()}
+        first, last = date_range["first"], date_range["last"]
+        if first and last and first.year == last.year:
+            year_lookup = first.year
+            if first.month == last.month:
+                month_lookup = first.month
+    if year_lookup and month_lookup and day_lookup:
+        kind, dates = None, ()
+    else:
+        kind = "day" if year_lookup and month_lookup else "month" if year_lookup else "year"
+        if skip:
+            dates = _distinct_local(cl, field, kind, date_range or _local_range(cl, field))
+        else:
+            dates = list(getattr(cl.queryset, "datetimes" if datetimes else "dates")(field_name, kind))
+        dates = tuple((d.year, d.month, d.day) for d in dates)
+    key = ("dates", type(cl.model_admin), query, str(year_lookup), str(month_lookup), str(day_lookup), kind, dates)
+    cache_key = (tuple(admin_templates(cl.opts, "date_hierarchy.html")), get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        context = date_hierarchy_context(
+            cl, field_name, year_lookup, month_lookup, day_lookup, [datetime.date(*d) for d in dates]
+        )
+        html = admin_fragment(admin_templates(cl.opts, "date_hierarchy.html"), key, context)
+    return html
+
+
+def date_hierarchy_context(cl, field_name, year_lookup, month_lookup, day_lookup, dates):
+    """admin_list.date_hierarchy()'s context, from the dates it would read."""
+    year_field, month_field, day_field = (f"{field_name}__{part}" for part in ("year", "month", "day"))
+    field_generic = f"{field_name}__"
+
+    def link(filters):
+        return cl.get_query_string(filters, [field_generic])
+
+    if year_lookup and month_lookup and day_lookup:
+        day = datetime.date(int(year_lookup), int(month_lookup), int(day_lookup))
+        return {
+            "show": True,
+            "back": {
+                "link": link({year_field: year_lookup, month_field: month_lookup}),
+                "title": capfirst(formats.date_format(day, "YEAR_MONTH_FORMAT")),
+            },
+            "choices": [{"title": capfirst(formats.date_format(day, "MONTH_DAY_FORMAT"))}],
+        }
+    if year_lookup and month_lookup:
+        return {
+            "show": True,
+            "back": {"link": link({year_field: year_lookup}), "title": str(year_lookup)},
+            "choices": [
+                {
+                    "link": link({year_field: year_lookup, month_field: month_lookup, day_field: day.day}),
+                    "title": capfirst(formats.date_format(day, "MONTH_DAY_FORMAT")),
+                }
+                for day in dates
+            ],
+        }
+    if year_lookup:
+        return {
+            "show": True,
+            "back": {"link": link({}), "title": _("All dates")},
+            "choices": [
+                {
+                    "link": link({year_field: year_lookup, month_field: month.month}),
+                    "title": capfirst(formats.date_format(month, "YEAR_MONTH_FORMAT")),
+                }
+                for month in dates
+            ],
+        }
+    return {
+        "show": True,
+        "back": None,
+        "choices": [{"link": link({year_field: str(year.year)}), "title": str(year.year)} for year in dates],
+    }
+
+
+def _skip_scan_possible(cl, field):
+    """Whether the list's dates can be read by _distinct_local: PostgreSQL, time zones
+    on, nothing filtering the list, and no local midnight in the list's years that is
+    skipped or repeated by a change of clocks (where the next day's start in SQL could
+    be an hour off)."""
+    connection = connections[cl.queryset.db]
+    if connection.vendor != "postgresql" or not settings.USE_TZ or cl.queryset.query.where:
+        return False
+    return field.model is cl.model and not field.is_relation
+
+
+# Per process: whether every local midnight of (zone, year) is a plain one.
+_regular_years = {}
+
+
+def _regular_midnights(zone, first, last):
+    for year in range(first, last + 1):
+        key = (str(zone), year)
+        regular = _regular_years.get(key)
+        if regular is None:
+            day = datetime.datetime(year, 1, 1)
+            regular = True
+            while day.year == year:
+                midnight = day.replace(tzinfo=zone)
+                if midnight.utcoffset() != midnight.replace(fold=1).utcoffset():
+                    regular = False
+                    break
+                day += datetime.timedelta(days=1)
+            _regular_years[key] = regular
+        if not regular:
+            return False
+    return True
+
+
+def _table_column(field):
+    connection_ops = connections[DEFAULT_DB_ALIAS].ops
+    return connection_ops.quote_name(field.model._meta.db_table), connection_ops.quote_name(field.column)
+
+
+def _local_range(cl, field):
+    """The first and last value of `field` in the unfiltered list, in the active zone
+    (two ends of its index)."""
+    table, column = _table_column(field)
+    with connections[cl.queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT MIN({column}), MAX({column}) FROM {table}")
+        first, last = cursor.fetchone()
+    zone = timezone.get_current_timezone()
+    return {"first": first and first.astimezone(zone), "last": last and last.astimezone(zone)}
+
+
+_STEPS = {"year": "1 year", "month": "1 month", "day": "1 day"}
+
+
+def _distinct_local(cl, field, kind, found):
+    """The distinct `kind`s (year, month or day, in the active zone) of `field` in the
+    unfiltered list, whose first and last are `found` (_local_range), oldest first, as
+    naive local datetimes: what QuerySet.datetimes() gives, read by a skip scan (each
+    step finds the first value at or after the start of the next period through the
+    field's index). Falls back to datetimes() where a local midnight of the list's years
+    is not a plain one."""
+    zone = timezone.get_current_timezone()
+    if not found["first"]:
+        return []
+    if not _regular_midnights(zone, found["first"].year, found["last"].year):
+        return list(cl.queryset.datetimes(field.name, kind))
+    table, column = _table_column(field)
+    sql = (
+        f"WITH RECURSIVE steps(v) AS (SELECT MIN({column}) FROM {table} "
+        f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} >= "
+        f"((DATE_TRUNC(%s, steps.v AT TIME ZONE %s) + %s::interval) AT TIME ZONE %s)) "
+        f"FROM steps WHERE steps.v IS NOT NULL) "
+        f"SELECT DATE_TRUNC(%s, v AT TIME ZONE %s) FROM steps WHERE v IS NOT NULL ORDER BY 1"
+    )
+    tzname = str(zone)
+    with connections[cl.queryset.db].cursor() as cursor:
+        cursor.execute(sql, [kind, tzname, _STEPS[kind], tzname, kind, tzname])
+        return [row[0] for row in cursor.fetchall()]
+
 
 class FastChangeListMixin:
     """A ModelAdmin whose changelist rows are rendered by `changelist_rows` (issue 13);
     its change_list.html shows `changelist_rows` when they are there and Django's
-    `result_list` otherwise (see templates/admin/discussions/discussion/change_list.html)."""
+    `result_list` otherwise (see templates/admin/discussions/discussion/change_list.html).
+
+    A subclass may define `changelist_values()`: for each column of list_display that is
+    not a plain model field (related objects, ModelAdmin methods) and for "__str__" (the
+    action checkbox's label), the columns it is computed from and a function of their
+    values giving what the column shows (None: the one value itself); the page is then
+    read as plain values. A related object's function is not called when it is None."""
 
     def get_changelist(self, request, **kwargs):
         return CountOnceChangeList
@@ -812,12 +1277,9 @@ class FastChangeListMixin:
         if cl is not None:
             rows = changelist_rows(cl)
             if rows is not None:
-                headers = list(result_headers(cl))
-                context.update(
-                    {
-                        "changelist_rows": rows,
-                        "result_headers": headers,
-                        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-                    }
-                )
+                context["changelist_rows"] = rows
+                # The rows as the template's loop over them wrote them.
+                context["changelist_rows_html"] = mark_safe("".join([f"\n<tr>{row}</tr>\n" for row in rows]))
+                context["changelist_head"] = changelist_head(cl)
+            context.update(changelist_fragments(cl, context))
         return response

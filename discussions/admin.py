@@ -68,6 +68,8 @@ class QueueFilter(admin.SimpleListFilter):
 
     title = _("mediators' queue")
     parameter_name = "queue"
+    # Its choices depend on nothing but the query and the language (changelist_fragments).
+    fixed_lookups = True
 
     def lookups(self, request, model_admin):
         return [
@@ -124,6 +126,13 @@ class QueueFilterForm(forms.Form):
 
 # The markets the filter offers (the market field's queryset, in its order).
 _MARKET_CHOICES = PreparedQuery(lambda: Market.objects.values_list("code", "domain"))
+
+
+def waiting_since_text(waiting_from, zone=None):
+    """The Discussion list's "waiting since" column, in `zone` (the active one)."""
+    if waiting_from is None:
+        return "—"
+    return timezone.localtime(waiting_from, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def waited_texts():
@@ -499,9 +508,26 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
 
     @admin.display(description=_("waiting since"), ordering="waiting_from")
     def waiting_since(self, obj):
-        if obj.waiting_from is None:
-            return "—"
-        return timezone.localtime(obj.waiting_from).strftime("%Y-%m-%d %H:%M")
+        return waiting_since_text(obj.waiting_from)
+
+    def changelist_values(self):
+        """What the Discussion list shows of its related objects and computed columns,
+        from the columns they are computed from (core.admin.changelist_rows reads the
+        page as plain values; the tests compare its rows with Django's)."""
+        title = gettext("Discussion %(number)s")
+        return {
+            # str(Discussion), Discussion.number, str(Market), str(SellerAccount), str(User)
+            "__str__": (("pk",), lambda pk: title % {"number": f"D{pk:07d}"}),
+            "number": (("pk",), lambda pk: f"D{pk:07d}"),
+            "market": (("market__domain",), None),
+            "seller_account": (
+                ("seller_account__display_name", "seller_account__user__username"),
+                lambda name, username: f"{name} ({username})",
+            ),
+            "buyer": (("buyer__username",), None),
+            "mediator": (("mediator__username",), None),
+            "waiting_since": (("waiting_from",), partial(waiting_since_text, zone=timezone.get_current_timezone())),
+        }
 
     @admin.action(description=_("Join the selected Discussions as Allegro"))
     def join_selected(self, request, queryset):
