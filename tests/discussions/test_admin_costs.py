@@ -4,8 +4,10 @@ with 30 messages, the mediators' queue, the Discussion list), in Python function
 wrappers, a template filter, a translation or a query per row) fails here. And that the
 cheap renderings show exactly what Django's own change form and changelist showed.
 
-Bounds are about 1.3 times what was measured when the pages were made cheap; the calls a
-row adds are bounded on their own, from pages of 5 and of 25 rows."""
+Bounds are about 1.3 times what was measured when the pages were made cheap (the second
+time, after the admin site's app list, sidebar and user tools, compiled queries and
+rendered fragments were cached); the calls a row adds are bounded on their own, from
+pages of 5 and of 25 rows."""
 
 import cProfile
 import pstats
@@ -104,8 +106,9 @@ def _normalized(html):
 
 def test_med_02_case_view_of_30_messages_costs_a_bounded_number_of_calls_and_queries(mediator_client, case):
     calls, queries = _cost(mediator_client, reverse("admin:discussions_discussion_change", args=[case.pk]))
-    assert calls < 130_000
-    assert queries <= 16
+    # About 21,000 calls and 12 queries (SQLite and PostgreSQL).
+    assert calls < 28_000
+    assert queries <= 12
 
 
 def test_med_02_case_view_shows_what_djangos_change_form_shows(rf, mediator, admin_user, case):
@@ -134,8 +137,9 @@ def test_med_02_case_view_shows_what_djangos_change_form_shows(rf, mediator, adm
 def test_med_01_queue_of_25_cases_costs_a_bounded_number_of_calls_and_queries(mediator_client, seller_account, buyer):
     _waiting(seller_account, buyer, 25)
     calls, queries = _cost(mediator_client, reverse(QUEUE))
-    assert calls < 64_000
-    assert queries <= 9
+    # About 21,500 calls on SQLite, 15,600 on PostgreSQL (its SQL written once); 8 queries.
+    assert calls < 28_000
+    assert queries <= 8
 
 
 def test_med_01_a_queue_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
@@ -143,8 +147,9 @@ def test_med_01_a_queue_row_adds_a_bounded_number_of_calls(mediator_client, sell
     five, _queries = _cost(mediator_client, reverse(QUEUE))
     _waiting(seller_account, buyer, 20)
     twenty_five, _queries = _cost(mediator_client, reverse(QUEUE))
-    # About 410 calls a row today (its values, waiting time, one dataclass, one string).
-    assert twenty_five - five < 20 * 550
+    # About 200 calls a row (its values, one dataclass, one string; here the seller's
+    # account also crosses the threshold and is loaded too).
+    assert twenty_five - five < 20 * 260
 
 
 # --- The Discussion list -----------------------------------------------------------------
@@ -155,8 +160,9 @@ def test_med_01_discussion_list_of_25_rows_costs_a_bounded_number_of_calls_and_q
 ):
     _waiting(seller_account, buyer, 25)
     calls, queries = _cost(mediator_client, reverse(CHANGELIST))
-    assert calls < 98_000
-    assert queries <= 9
+    # About 24,000 calls on SQLite, 22,000 on PostgreSQL; 8 queries.
+    assert calls < 32_000
+    assert queries <= 8
 
 
 def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
@@ -164,9 +170,9 @@ def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(mediator_cl
     five, _queries = _cost(mediator_client, reverse(CHANGELIST))
     _waiting(seller_account, buyer, 20)
     twenty_five, _queries = _cost(mediator_client, reverse(CHANGELIST))
-    # About 680 calls a row today, mostly the model instances Django's changelist needs
-    # (a Discussion and its market, seller account, buyer and mediator).
-    assert twenty_five - five < 20 * 900
+    # About 130 calls a row on SQLite, 80 on PostgreSQL: its plain values and one
+    # string, no model instances.
+    assert twenty_five - five < 20 * 170
 
 
 @pytest.mark.parametrize("params", [{}, {"queue": "needs_mediator", "market": "PL"}, {"o": "3.-9"}])
