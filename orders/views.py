@@ -43,9 +43,10 @@ def _page(request, queryset, count=None):
 
 
 def home(request):
+    # Meta.ordering does not apply to a GROUP BY query: the order is said here.
     markets = Market.objects.annotate(
         offer_count=Count("offers", filter=Q(offers__is_active=True, offers__stock__gt=0))
-    )
+    ).order_by("code")
     # The market the visitor is on first (SPEC §0): its offers are the ones shown.
     recent = Offer.objects.filter(is_active=True, stock__gt=0, market_id=request.market_code)
     recent = presenters.offer_cards(recent.values(*presenters.OFFER_FIELDS)[:6])
