@@ -31,11 +31,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 
+from core.dates import date_formatter
 from orders.models import Market, OrderLine
 
 from .forms import DiscussionFilterForm
 from .models import Discussion, Notification, Reason
-from .presenters import date_formatter
 from .texts import render_notification_subject
 
 # --- Formatting -------------------------------------------------------------------------

@@ -14,12 +14,12 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.business_time import business_time_between, skipped_days
+from core.dates import date_formatter
 from core.prepared import PreparedQuery
 
 from . import rules
@@ -48,54 +48,6 @@ BUYER_ACTION_SLUGS = {
     "decline": Action.DECLINE_PROPOSAL,
 }
 SLUG_BY_ACTION = {action: slug for slug, action in BUYER_ACTION_SLUGS.items()}
-
-
-# Django's date format characters that are one attribute of a datetime, as str.format
-# fields with Django's padding (django.utils.dateformat).
-_FIELDS = {
-    "d": "{0.day:02d}",
-    "j": "{0.day}",
-    "m": "{0.month:02d}",
-    "n": "{0.month}",
-    "Y": "{0.year:04d}",
-    "H": "{0.hour:02d}",
-    "G": "{0.hour}",
-    "i": "{0.minute:02d}",
-    "s": "{0.second:02d}",
-}
-
-
-@lru_cache(maxsize=64)
-def _format_pattern(format_string):
-    """`format_string` (Django's date format, e.g. "d.m.Y H:i") as one str.format pattern
-    giving the same text, or None when a character has no field above ("P", "E", …)."""
-    pieces = re_formatchars.split(str(format_string))
-    if not all(piece in _FIELDS for piece in pieces[1::2]):
-        return None
-    return "".join(
-        _FIELDS[piece] if position % 2 else re_escaped.sub(r"\1", piece).replace("{", "{{").replace("}", "}}")
-        for position, piece in enumerate(pieces)
-    )
-
-
-@lru_cache(maxsize=64)
-def date_formatter(format_string):
-    """A function datetime -> text giving what `dateformat.format(value, format_string)`
-    gives, with the format parsed once: one str.format (`_format_pattern`) when it can,
-    else Django's DateFormat methods for the characters that need them ("m/d/Y P")."""
-    pattern = _format_pattern(format_string)
-    if pattern is not None:
-        return pattern.format
-    parts = [
-        (position % 2 == 1, piece if position % 2 else re_escaped.sub(r"\1", piece))
-        for position, piece in enumerate(re_formatchars.split(str(format_string)))
-    ]
-
-    def format_date(value):
-        date_format = DateFormat(value)
-        return "".join(str(getattr(date_format, piece)()) if is_field else piece for is_field, piece in parts)
-
-    return format_date
 
 
 def local_text(instant, market):

@@ -24,13 +24,13 @@ from django.db import connection
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.dates import date_formatter
 from core.templatetags.ui import money
 
 from . import commission
@@ -147,34 +147,6 @@ class Row(SafeString):
         return row
 
 
-# Django's date format characters that are plain fields of a datetime.
-_FIELDS = {
-    "d": "{0.day:02d}",
-    "j": "{0.day}",
-    "m": "{0.month:02d}",
-    "n": "{0.month}",
-    "Y": "{0.year:04d}",
-    "H": "{0.hour:02d}",
-    "G": "{0.hour}",
-    "i": "{0.minute:02d}",
-    "s": "{0.second:02d}",
-}
-
-
-def _compiled(django_format):
-    """A str.format pattern equal to Django's `django_format`, or None when the format
-    uses anything but the plain fields above (e.g. English "P": "4:30 p.m.")."""
-    pattern = []
-    for char in django_format:
-        if char in _FIELDS:
-            pattern.append(_FIELDS[char])
-        elif char.isalpha() or char == "\\":
-            return None
-        else:
-            pattern.append(char.replace("{", "{{").replace("}", "}}"))
-    return "".join(pattern)
-
-
 class Formats:
     """Instants and amounts as core.templatetags.ui shows them (`market_time`,
     `market_date`, `iso_local`, `money`), in the active language, with the language's
@@ -183,18 +155,15 @@ class Formats:
     def __init__(self):
         self._datetime_format = get_format("SHORT_DATETIME_FORMAT")
         self._date_format = get_format("SHORT_DATE_FORMAT")
-        self._datetime_pattern = _compiled(self._datetime_format)
-        self._date_pattern = _compiled(self._date_format)
+        self._format_datetime = date_formatter(str(self._datetime_format))
+        self._format_date = date_formatter(str(self._date_format))
         self._amounts = {}
 
     def _time(self, local):
-        pattern = self._datetime_pattern
-        text = pattern.format(local) if pattern is not None else dateformat.format(local, self._datetime_format)
-        return f"{text} {local.tzname()}"
+        return f"{self._format_datetime(local)} {local.tzname()}"
 
     def _date(self, local):
-        pattern = self._date_pattern
-        return pattern.format(local) if pattern is not None else dateformat.format(local, self._date_format)
+        return self._format_date(local)
 
     def time(self, value, time_zone):
         """`market_time`: "26.11.2026 10:00 CET"."""
