@@ -6,21 +6,18 @@ compiled queryset, a serializer) fails here.
 Bounds are about 1.3 times what was measured when the endpoints were made cheap (the
 whole request: middleware, authentication, view, JSON)."""
 
-import cProfile
-import pstats
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from api import issue_cache
 from api.base import BETA
 from discussions import services
 from discussions.models import Role
 from tests.api.conftest import api_path
+from tests.costs import request_cost
 from tests.discussions.conftest import OPENED, fresh, make_order, open_discussion
 from tests.factories import OfferFactory
 
@@ -44,19 +41,8 @@ def _issues(seller_account, buyer, count):
 
 
 def _cost(token, path):
-    """(Python calls, queries) of one request, after one that fills the per-process
-    caches (compiled queries, texts, the issue cache when it is on)."""
-    client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token.token}", "HTTP_ACCEPT": BETA}
-    assert client.get(api_path(path), **headers).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(api_path(path), **headers)
-    profile.disable()
-    assert response.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        client.get(api_path(path), **headers)
-    return pstats.Stats(profile).total_calls, len(queries)
+    return request_cost(Client(), api_path(path), **headers)
 
 
 def test_api_01_issue_list_from_the_cache_costs_a_bounded_number_of_calls_and_queries(token, seller_account, buyer):

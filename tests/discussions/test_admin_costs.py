@@ -9,8 +9,6 @@ time, after the admin site's app list, sidebar and user tools, compiled queries 
 rendered fragments were cached); the calls a row adds are bounded on their own, from
 pages of 5 and of 25 rows."""
 
-import cProfile
-import pstats
 import re
 from datetime import timedelta
 
@@ -24,6 +22,7 @@ from django.urls import reverse
 
 from discussions import services, tasks
 from discussions.models import Attachment, Discussion, Message, Proposal, Role, Solution
+from tests.costs import request_cost
 from tests.discussions.conftest import DAY, HOUR, OPENED, REPLY_DUE, SECOND, fresh, make_order, open_discussion
 from tests.factories import OfferFactory
 
@@ -34,17 +33,7 @@ CHANGELIST = "admin:discussions_discussion_changelist"
 
 
 def _cost(client, path):
-    """(Python calls, queries) of one request for `path`, after one that fills the
-    per-process caches (compiled queue SQL, templates)."""
-    assert client.get(path).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(path)
-    profile.disable()
-    assert response.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    return pstats.Stats(profile).total_calls, len(queries)
+    return request_cost(client, path)
 
 
 def _waiting(seller_account, buyer, count):

@@ -2,17 +2,14 @@
 messages stay within a budget of Python function calls and SQL queries, and a message
 more adds only its own few calls (no per-message include, tag or query)."""
 
-import cProfile
-import pstats
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from discussions import services
 from discussions.models import Discussion, Reason, Role
+from tests.costs import request_cost
 from tests.discussions.conftest import make_order, open_discussion
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +50,7 @@ def _discussion(offer, buyer, seller, messages):
 
 
 def _cost(client, url):
-    """(calls, queries) of one GET of `url`, after a first one that fills the caches."""
-    assert client.get(url).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(url)
-    profile.disable()
-    assert response.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return pstats.Stats(profile).total_calls, len(queries)
+    return request_cost(client, url)
 
 
 def _page(client, side, discussion, buyer, seller):

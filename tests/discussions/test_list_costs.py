@@ -6,16 +6,13 @@ Bounds are about 1.3 times what was measured when the pages were made cheap (the
 request: middleware, header and page); the calls a row adds are bounded on their own,
 from pages of 5 and of 20 rows."""
 
-import cProfile
-import pstats
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from discussions.models import Discussion
+from tests.costs import request_cost
 from tests.discussions.conftest import make_order, open_discussion
 from tests.factories import OfferFactory
 
@@ -42,17 +39,7 @@ def _discussions(seller_account, buyer, count):
 
 
 def _cost(client, path):
-    """(Python calls, queries) of one request for `path`, after one that fills the
-    per-process caches (texts per language, the filter bar, the header)."""
-    assert client.get(path).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(path)
-    profile.disable()
-    assert response.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    return pstats.Stats(profile).total_calls, len(queries)
+    return request_cost(client, path)
 
 
 @pytest.fixture

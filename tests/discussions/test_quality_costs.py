@@ -5,17 +5,14 @@ charts are written once per bar, so neither grows with the seller's Discussions.
 Bounds are about 1.3 times what was measured when the page was made cheap (the whole
 request: middleware, header and page)."""
 
-import cProfile
-import pstats
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from discussions import services
 from discussions.models import Discussion, Role
+from tests.costs import request_cost
 from tests.discussions.conftest import fresh, make_order, open_discussion
 from tests.factories import OfferFactory
 
@@ -47,17 +44,7 @@ def _discussions(seller_account, buyer, seller, count):
 
 
 def _cost(client):
-    """(Python calls, queries) of one request, after one that fills the per-process
-    caches (texts per language, the header)."""
-    assert client.get(URL).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(URL)
-    profile.disable()
-    assert response.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        client.get(URL)
-    return pstats.Stats(profile).total_calls, len(queries)
+    return request_cost(client, URL)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ fields) and the cached counts; the second is measured. Bounds are about 1.3 time
 calls measured on SQLite and PostgreSQL (the larger), header included.
 """
 
-import cProfile
-import pstats
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -24,6 +22,7 @@ from discussions import services as discussion_services
 from discussions.models import Reason
 from orders import commission, presenters, services
 from orders.models import CommissionRefund, Shipment
+from tests.costs import request_cost
 from tests.factories import OfferFactory, OrderFactory, SellerAccountFactory, UserFactory, market
 
 DAY = timedelta(days=1)
@@ -34,13 +33,7 @@ PER_ROW = 150  # calls a row may add
 
 def calls(client, url):
     """Python function calls of one GET of `url`, after a first one."""
-    assert client.get(url).status_code == 200
-    profile = cProfile.Profile()
-    profile.enable()
-    response = client.get(url)
-    profile.disable()
-    assert response.status_code == 200
-    return pstats.Stats(profile).total_calls
+    return request_cost(client, url)[0]
 
 
 def shaped_orders(offer, buyers, count, *, seller):
