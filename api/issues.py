@@ -204,6 +204,20 @@ def _opening_values(messages):
     )
 
 
+def _attachments_of(message_ids):
+    """{message id: [(public id, name), …]} of the messages `message_ids` (only those known
+    to have attachments are asked for)."""
+    attachments = {}
+    if message_ids:
+        for message_id, public_id, name in (
+            Attachment.objects.filter(message_id__in=message_ids)
+            .order_by("pk")
+            .values_list("message_id", "public_id", "original_name")
+        ):
+            attachments.setdefault(message_id, []).append((public_id, name))
+    return attachments
+
+
 def opening_messages(rows):
     """{discussion id: its initial message}: one query by primary keys (compiled once per
     number of ids, api.compiled) and one for the attachments of those that have any. A
@@ -215,15 +229,7 @@ def opening_messages(rows):
         "opening-messages", lambda ids: _opening_values(Message.objects.filter(pk__in=ids)), list(started)
     )
     found = {row[0]: dict(zip(names, row, strict=True)) for row in values}
-    attachments = {}
-    with_files = [message_id for message_id, message in found.items() if message["has_attachments"]]
-    if with_files:
-        for message_id, public_id, name in (
-            Attachment.objects.filter(message_id__in=with_files)
-            .order_by("pk")
-            .values_list("message_id", "public_id", "original_name")
-        ):
-            attachments.setdefault(message_id, []).append((public_id, name))
+    attachments = _attachments_of([message_id for message_id, message in found.items() if message["has_attachments"]])
     return {
         started[message_id].id: s.OpeningMessage(
             **{key: message[key] for key in s.OpeningMessage.COLUMNS},
@@ -425,15 +431,7 @@ def chat_rows(discussion_id, offset, limit):
         ),
     )
     messages = [dict(zip(names, values, strict=True)) for values in rows]
-    attachments = {}
-    with_files = [message["id"] for message in messages if message["has_attachments"]]
-    if with_files:
-        for message_id, public_id, name in (
-            Attachment.objects.filter(message_id__in=with_files)
-            .order_by("pk")
-            .values_list("message_id", "public_id", "original_name")
-        ):
-            attachments.setdefault(message_id, []).append((public_id, name))
+    attachments = _attachments_of([message["id"] for message in messages if message["has_attachments"]])
     return [
         s.ChatMessageRow(
             **{key: message[key] for key in s.ChatMessageRow.COLUMNS},

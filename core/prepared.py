@@ -91,3 +91,23 @@ class PreparedQuery:
     def forget(self):
         """Compile again on next use (tests that change the schema or settings)."""
         self._compiled = weakref.WeakKeyDictionary()
+
+
+class RowReader:
+    """Model instances rebuilt from one row of a prepared query, read column by column in
+    the order the query selected them."""
+
+    def __init__(self, row):
+        self._values = iter(row)
+
+    def take(self, count):
+        """The next `count` values."""
+        return [next(self._values) for _ in range(count)]
+
+    def rest(self):
+        return list(self._values)
+
+    def instance(self, model, columns, known=()):
+        """A `model` instance of `columns` (attnames): the values of `known` first (e.g.
+        a key the row already gave), then the next values of the row."""
+        return model.from_db(DEFAULT_DB_ALIAS, columns, [*known, *self.take(len(columns) - len(known))])

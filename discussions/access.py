@@ -5,7 +5,7 @@ from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, RowReader
 from orders.access import seller_account_for
 from orders.models import Market, SellerAccount
 
@@ -90,26 +90,20 @@ def _page_discussion(query, related, pk, user_id):
     rows = query.rows(pk, user_id)
     if not rows:
         raise Http404
-    values = iter(rows[0])
-
-    def take(count):
-        return [next(values) for _ in range(count)]
-
-    db = DEFAULT_DB_ALIAS
-    discussion = Discussion.from_db(db, _DISCUSSION_COLUMNS, take(len(_DISCUSSION_COLUMNS)))
-    market = Market.from_db(db, ("code", *_MARKET_COLUMNS), [discussion.market_id, *take(len(_MARKET_COLUMNS))])
+    row = RowReader(rows[0])
+    discussion = row.instance(Discussion, _DISCUSSION_COLUMNS)
+    market = row.instance(Market, ("code", *_MARKET_COLUMNS), known=[discussion.market_id])
     Discussion.market.field.set_cached_value(discussion, market)
     for name, columns in related.items():
         field = Discussion._meta.get_field(name)
-        key = getattr(discussion, field.attname)
-        instance = field.related_model.from_db(db, ("id", *columns), [key, *take(len(columns))])
+        instance = row.instance(field.related_model, ("id", *columns), known=[getattr(discussion, field.attname)])
         field.set_cached_value(discussion, instance)
-    pending = dict(zip(_PROPOSAL_COLUMNS, take(len(_PROPOSAL_COLUMNS)), strict=True))
+    pending = dict(zip(_PROPOSAL_COLUMNS, row.take(len(_PROPOSAL_COLUMNS)), strict=True))
     # rules.pending_proposal() reads this list, as prefetched by the other pages.
     discussion.pending_proposals = (
         [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **pending)] if pending["id"] else []
     )
-    return discussion, list(values)
+    return discussion, row.rest()
 
 
 def get_buyer_discussion_page(user, pk):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import HTML_ESCAPES
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, RowReader
 from core.templatetags.ui import money
 from orders.models import Market, Order, OrderEvent, OrderLine, SellerAccount
 
@@ -376,27 +376,21 @@ def case_discussion(pk):
     rows = _CASE.rows(int(pk))
     if not rows:
         return None
-    values = iter(rows[0])
-
-    def take(count):
-        return [next(values) for _n in range(count)]
-
-    db = DEFAULT_DB_ALIAS
-    discussion = Discussion.from_db(db, _DISCUSSION_COLUMNS, take(len(_DISCUSSION_COLUMNS)))
-    Discussion.market.field.set_cached_value(
-        discussion, Market.from_db(db, _MARKET_COLUMNS, take(len(_MARKET_COLUMNS)))
-    )
-    Discussion.order.field.set_cached_value(discussion, Order.from_db(db, ("id",), [discussion.order_id]))
+    row = RowReader(rows[0])
+    discussion = row.instance(Discussion, _DISCUSSION_COLUMNS)
+    Discussion.market.field.set_cached_value(discussion, row.instance(Market, _MARKET_COLUMNS))
+    Discussion.order.field.set_cached_value(discussion, Order.from_db(DEFAULT_DB_ALIAS, ("id",), [discussion.order_id]))
     for name, (model, columns) in _RELATED.items():
         related = Discussion._meta.get_field(name)
         key = getattr(discussion, related.attname)
-        found = take(len(columns))
-        instance = None if key is None else model.from_db(db, ("id", *columns), [key, *found])
+        found = row.take(len(columns))
+        instance = None if key is None else model.from_db(DEFAULT_DB_ALIAS, ("id", *columns), [key, *found])
         related.set_cached_value(discussion, instance)
-    (username,) = take(1)
+    (username,) = row.take(1)
     account = discussion.seller_account
     SellerAccount.user.field.set_cached_value(
-        account, Discussion.buyer.field.related_model.from_db(db, ("id", "username"), [account.user_id, username])
+        account,
+        Discussion.buyer.field.related_model.from_db(DEFAULT_DB_ALIAS, ("id", "username"), [account.user_id, username]),
     )
     return discussion
 

@@ -7,9 +7,13 @@ def _header_facts(user_id, seller_account_id):
     shows them, so they are read without building two ORM queries."""
     from .models import Notification, SellerBlock
 
+    unread = f"SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND read_at IS NULL"
     with connection.cursor() as cursor:
+        if seller_account_id is None:  # buyers and mediators: no block to look for
+            cursor.execute(unread, [user_id])
+            return cursor.fetchone()[0], None
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND read_at IS NULL),"
+            f"SELECT ({unread}),"
             f" (SELECT id FROM {SellerBlock._meta.db_table} WHERE seller_account_id = %s AND lifted_at IS NULL)",
             [user_id, seller_account_id],
         )

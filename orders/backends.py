@@ -8,18 +8,26 @@ fills Django's relation caches, so `user.seller_account` (or its absence) and
 `user.seller_account.market` cost no further query. Signing in is ModelBackend's.
 """
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, RowReader
 
 from .models import Market, SellerAccount
 
 
+@cache
 def _fields(model):
-    return list(model._meta.concrete_fields)
+    return tuple(model._meta.concrete_fields)
+
+
+@cache
+def _attnames(model):
+    return tuple(field.attname for field in _fields(model))
 
 
 def _user_with_account(pk):
@@ -43,16 +51,13 @@ def user_with_account(user_id):
     rows = _query.rows(pk)
     if not rows:
         return None
-    row = rows[0]
-    user_fields, account_fields, market_fields = _fields(User), _fields(SellerAccount), _fields(Market)
-    user = User.from_db(DEFAULT_DB_ALIAS, [f.attname for f in user_fields], row[: len(user_fields)])
-    account_values = row[len(user_fields) : len(user_fields) + len(account_fields)]
+    row = RowReader(rows[0])
+    user = row.instance(User, _attnames(User))
+    account_values = row.take(len(_attnames(SellerAccount)))
     account = None
     if account_values[0] is not None:
-        account = SellerAccount.from_db(DEFAULT_DB_ALIAS, [f.attname for f in account_fields], account_values)
-        market = Market.from_db(
-            DEFAULT_DB_ALIAS, [f.attname for f in market_fields], row[len(user_fields) + len(account_fields) :]
-        )
+        account = SellerAccount.from_db(DEFAULT_DB_ALIAS, _attnames(SellerAccount), account_values)
+        market = row.instance(Market, _attnames(Market))
         SellerAccount.market.field.set_cached_value(account, market)
         SellerAccount.user.field.set_cached_value(account, user)
     User.seller_account.related.set_cached_value(user, account)
