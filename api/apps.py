@@ -8,8 +8,10 @@ class ApiConfig(AppConfig):
     verbose_name = _("Seller API")
 
     def ready(self):
+        from core.schedules import register_schedule
         from orders.signals import demo_data_seeded
 
         from . import demo
 
         demo_data_seeded.connect(demo.seed, dispatch_uid="api_demo_data")
+        register_schedule("api.clean_unused_declarations", "api.tasks.clean_unused_declarations", minutes=15)

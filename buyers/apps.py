@@ -7,6 +7,7 @@ class BuyersConfig(AppConfig):
     verbose_name = _("Inactive buyers")
 
     def ready(self):
+        from core.schedules import register_schedule
         from orders.checks import register_purchase_check
         from orders.signals import demo_data_seeded
 
@@ -15,3 +16,5 @@ class BuyersConfig(AppConfig):
 
         register_purchase_check(restricted_refusal)  # BLK-09, ORD-03
         demo_data_seeded.connect(demo.seed, dispatch_uid="buyers_demo_data")
+        register_schedule("buyers.expire_entries", "buyers.tasks.expire_entries", minutes=15)  # BLK-02
+        register_schedule("buyers.clean_staged_pictures", "buyers.tasks.clean_staged_pictures", minutes=15)

@@ -24,6 +24,7 @@ from PIL import Image
 from core.errors import ConcurrentUpdate, DomainError
 from core.uploads import check_uploads
 from orders import audit
+from orders.checks import registered_order_disputes
 from orders.models import Order, Refund
 from orders.services import lock_buyer
 
@@ -178,17 +179,21 @@ def unjustified_warning(orders):
     """BLK-07 (beyond the source): True when every selected order's only problem is a
     withdrawal or a Discussion the buyer opened — the refusal to sell may then be
     unjustified (art. 135 Kodeksu wykroczeń). A withdrawal is a refund of the order; a
-    Discussion is any the buyer opened about it. Orders left unpaid or cancelled show a
-    problem of their own, so they do not trigger the warning."""
-    from discussions.models import Discussion
-
+    Discussion is any the buyer opened about it (asked through the order disputes other
+    apps register with orders.checks, in the same query). Orders left unpaid or cancelled
+    show a problem of their own, so they do not trigger the warning."""
     if not orders:
         return False
+    disputes = {
+        f"disputed_{index}": dispute(OuterRef("pk")) for index, dispute in enumerate(registered_order_disputes())
+    }
     rows = Order.objects.filter(pk__in=[o.pk for o in orders]).annotate(
-        has_discussion=Exists(Discussion.objects.filter(order=OuterRef("pk"))),
-        has_refund=Exists(Refund.objects.filter(order=OuterRef("pk"))),
+        has_refund=Exists(Refund.objects.filter(order=OuterRef("pk"))), **disputes
     )
-    return all((row.has_discussion or row.has_refund) and row.status == Order.Status.PAID for row in rows)
+    return all(
+        (row.has_refund or any(getattr(row, name) for name in disputes)) and row.status == Order.Status.PAID
+        for row in rows
+    )
 
 
 def _thumbnail(checked):

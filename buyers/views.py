@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import market_date
 from core.errors import DomainError
-from core.templatetags.ui import market_date
 from orders.access import seller_account_for
 
 from . import presenters, services

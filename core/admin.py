@@ -271,7 +271,7 @@ class MarketFilter(admin.SimpleListFilter):
     fixed_lookups = True
 
     def lookups(self, request, model_admin):
-        from orders.markets import MARKET_DOMAINS
+        from .markets import MARKET_DOMAINS
 
         return list(MARKET_DOMAINS.items())
 

@@ -10,9 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from config.schedules import upsert_schedules
-
+        from . import auth_backends  # noqa: F401 (connects what makes cached permissions stale)
         from .mediators import sync_mediators_group
+        from .schedules import upsert_schedules
 
         post_migrate.connect(upsert_schedules, sender=self, dispatch_uid="core_upsert_schedules")
         post_migrate.connect(sync_mediators_group, sender=self, dispatch_uid="core_sync_mediators_group")

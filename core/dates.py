@@ -1,10 +1,12 @@
-"""Dates for people and operators: instants given on the command line (--now), and
-Django's date formats applied without parsing the format on every call (issue 13)."""
+"""Dates for people and operators: instants given on the command line (--now), an
+instant in a market's local time (TIME-01; the `ui` template library registers these as
+filters), and Django's date formats applied without parsing the format on every call
+(issue 13)."""
 
 from datetime import datetime
 from functools import lru_cache
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 
 
@@ -14,6 +16,28 @@ def parse_instant(value):
     if timezone.is_naive(instant):
         instant = timezone.make_aware(instant)
     return instant
+
+
+def market_time(value, market):
+    """An instant shown in the market's local time with its zone, e.g. "26.11.2026 10:00 CET"."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value, market.tz)
+    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
+
+
+def market_date(value, market):
+    """The instant's date in the market's local time, e.g. "26.11.2026"."""
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value, market.tz), "SHORT_DATE_FORMAT")
+
+
+def iso_local(value, market):
+    """Machine-readable local time for <time datetime=…>."""
+    if value is None:
+        return ""
+    return timezone.localtime(value, market.tz).isoformat()
 
 
 # Django's date format characters that are one attribute of a datetime, as str.format

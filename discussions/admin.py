@@ -38,8 +38,8 @@ from core.admin import (
     url_for,
 )
 from core.errors import DomainError
+from core.money import money
 from core.prepared import PreparedQuery
-from core.templatetags.ui import money
 from orders.models import Market, Order, SellerAccount
 
 from . import casefile, queue, services

@@ -7,14 +7,27 @@ class DiscussionsConfig(AppConfig):
     verbose_name = _("Discussions")
 
     def ready(self):
-        from orders.checks import register_purchase_check
+        from core.schedules import register_schedule
+        from orders.checks import register_order_dispute, register_purchase_check
         from orders.signals import demo_data_seeded, order_event_recorded
 
-        from . import demo
+        from . import (
+            demo,
+            history,  # noqa: F401 (connects what makes both parties' history stale)
+        )
 
         order_event_recorded.connect(_on_order_event, dispatch_uid="discussions_on_order_event")
         register_purchase_check(_blocked_seller)
+        register_order_dispute(_discussion_about)  # BLK-07
         demo_data_seeded.connect(demo.seed, dispatch_uid="discussions_demo_data")
+
+        register_schedule("discussions.mark_seller_overdue", "discussions.tasks.mark_seller_overdue", minutes=2)
+        register_schedule("discussions.send_deadline_warnings", "discussions.tasks.send_deadline_warnings", minutes=5)
+        register_schedule("discussions.close_after_delivery", "discussions.tasks.close_after_delivery", minutes=5)
+        register_schedule("discussions.auto_resolve", "discussions.tasks.auto_resolve", minutes=15)
+        register_schedule("discussions.send_buyer_reminders", "discussions.tasks.send_buyer_reminders", minutes=15)
+        # Last in run_due_tasks: mails what the other sweeps just wrote.
+        register_schedule("discussions.send_outbox", "discussions.notifications.send_outbox", minutes=1, last=True)
 
 
 def _on_order_event(sender, event, **kwargs):
@@ -29,3 +42,12 @@ def _blocked_seller(*, buyer, offer, now):
     from .services import blocked_seller_refusal
 
     return blocked_seller_refusal(buyer=buyer, offer=offer, now=now)
+
+
+def _discussion_about(order):
+    """BLK-07: a Discussion the buyer opened about the order is a dispute of it."""
+    from django.db.models import Exists
+
+    from .models import Discussion
+
+    return Exists(Discussion.objects.filter(order=order))

@@ -20,8 +20,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import HTML_ESCAPES
+from core.money import money
 from core.prepared import PreparedQuery, RowReader
-from core.templatetags.ui import money
 from orders.models import Market, Order, OrderEvent, OrderLine, SellerAccount
 
 from .models import Compensation, Discussion, Message, Proposal, Role, StatusChange

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from orders.markets import site_url
+from core.markets import site_url
 
 from .models import Notification
 

@@ -491,7 +491,7 @@ class DiscussionPage:
 def discussion_page(discussion, role, user, now, csrf_input, *, message_form=None, proposal_form=None):
     """The Discussion page of `role` (buyer or seller) for `user` at `now`: the state
     machine evaluated once (DSC-22), the deadlines explained (DSC-06), the conversation."""
-    from core.templatetags.ui import money
+    from core.money import money
 
     from .forms import MessageForm, ProposalForm
     from .models import Role

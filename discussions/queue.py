@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.ui import money
+from core.money import money
 from orders.models import CommissionRefund, OrderLine, SellerAccount
 
 from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock

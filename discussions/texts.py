@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.ui import money
+from core.money import money
 
 from .models import Discussion, Notification, Reason, Solution
 

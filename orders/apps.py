@@ -16,6 +16,13 @@ class OrdersConfig(AppConfig):
 
         from django.contrib.auth.signals import user_logged_in
 
-        from .markets import remember_profile_language
+        from core.markets import register_market_loader
+        from core.schedules import register_schedule
+
+        from .markets import load_market, remember_profile_language
 
         user_logged_in.connect(remember_profile_language, dispatch_uid="orders_profile_language")
+        register_market_loader(load_market)
+
+        register_schedule("orders.poll_tracking", "orders.tasks.poll_tracking", minutes=5)
+        register_schedule("orders.reject_unrefunded_claims", "orders.commission.reject_unrefunded", minutes=15)

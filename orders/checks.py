@@ -1,11 +1,18 @@
-"""Registry of purchase checks (ORD-03), filled by other apps in AppConfig.ready().
+"""Extension points other apps fill in AppConfig.ready(); orders never imports them.
 
-A check is `check(*, buyer, offer, now) -> str | None`: a user-facing reason why the
-buyer cannot buy the offer, or None. The orders app runs its own checks first and
-then every registered one, in registration order; it never imports the other apps.
+Purchase checks (ORD-03). A check is `check(*, buyer, offer, now) -> str | None`: a
+user-facing reason why the buyer cannot buy the offer, or None. The orders app runs its
+own checks first and then every registered one, in registration order.
+
+Order disputes (BLK-07). A dispute is `dispute(order) -> expression`: given a reference
+to an order's primary key (an `OuterRef("pk")` in a query over orders), a boolean
+expression — typically `Exists(...)` — true when the buyer raised a problem about that
+order in another app (discussions: a Discussion the buyer opened). The inactive-buyers
+tab asks it, in the same query, to warn that a refusal to sell may be unjustified.
 """
 
 _checks = []
+_disputes = []
 
 
 def register_purchase_check(check):
@@ -16,3 +23,13 @@ def register_purchase_check(check):
 
 def registered_purchase_checks():
     return tuple(_checks)
+
+
+def register_order_dispute(dispute):
+    if dispute not in _disputes:
+        _disputes.append(dispute)
+    return dispute
+
+
+def registered_order_disputes():
+    return tuple(_disputes)

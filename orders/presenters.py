@@ -31,7 +31,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.dates import date_formatter
-from core.templatetags.ui import money
+from core.money import money
 
 from . import commission
 from .models import CommissionRefund, Order, OrderEvent, OrderLine
@@ -148,7 +148,7 @@ class Row(SafeString):
 
 
 class Formats:
-    """Instants and amounts as core.templatetags.ui shows them (`market_time`,
+    """Instants and amounts as core.dates and core.money give them (`market_time`,
     `market_date`, `iso_local`, `money`), in the active language, with the language's
     formats and each market's zone looked up once."""
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.templatetags.ui import CURRENCY_SYMBOLS
+from core.money import CURRENCY_SYMBOLS
 
 from . import commission, presenters, services, tallies
 from .access import get_buyer_order, get_seller_commission_refund, get_seller_order, seller_account_for
@@ -491,7 +491,7 @@ def set_market(request):
     from django.conf import settings
     from django.utils.http import url_has_allowed_host_and_scheme
 
-    from .markets import MARKET_LANGUAGES, SESSION_LANGUAGE_KEY
+    from core.markets import MARKET_LANGUAGES, SESSION_LANGUAGE_KEY
 
     code = request.POST.get("market", "").upper()
     target = request.POST.get("next") or "/"

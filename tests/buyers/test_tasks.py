@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from buyers import services, tasks
 from buyers.models import InactiveBuyer
-from config.schedules import SCHEDULES
 from core.errors import DomainError
+from core.schedules import SCHEDULES
 from tests.buyers.test_services import (
     ADDED,
     DAY,

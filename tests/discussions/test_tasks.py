@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
-from config.schedules import SCHEDULES, upsert_schedules
 from core.errors import DomainError
+from core.schedules import SCHEDULES, upsert_schedules
 from discussions import notifications, services, tasks
 from discussions.models import Discussion, Message, Notification, Reason, Role, StatusChange
 from orders import services as order_services

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
-from config.schedules import SCHEDULES
+from core.schedules import SCHEDULES
 from orders import services, tasks
 from orders.models import Order, OrderEvent, Shipment, SimulatedParcel
 from orders.tracking import SimulatedTrackingProvider, TrackingProvider, TrackingStatus, get_provider

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.schedules import SCHEDULES
 from core.dates import parse_instant
+from core.schedules import SCHEDULES
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from config.schedules import SCHEDULES, upsert_schedules
+from core.schedules import SCHEDULES, upsert_schedules
 
 
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules declared in config/schedules.py (idempotent)."
+    help = "Create or update the django-q2 schedules the apps declare (core.schedules; idempotent)."
 
     def handle(self, **options):
         upsert_schedules()
