@@ -26,7 +26,7 @@ on and, on a second gunicorn, with API_ISSUE_CACHE_SIZE=0.
 Run (wrk is Debian's: `apt-get install wrk`):
   .venv/bin/python bench/pages.py [--seconds 10] [--connections 16] [--pages seller_list,case]
   .venv/bin/python bench/pages.py --keep      (keeps the database; next time reuses it)
-  .venv/bin/python bench/pages.py --keep --profile --pages seller_list [--requests 20] [--top 25]
+  .venv/bin/python bench/pages.py --keep --profile --pages seller_list [--requests 20] [--top 25] [--sort tottime]
 
 The database is DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_pages;
 its name must start with "bench"). It is created and filled, and dropped at the end
@@ -35,7 +35,7 @@ unless --keep; with --keep, a database that is already filled is used as it is.
 --profile starts no server: in this process, with the same settings, it requests each
 page N times through django.test.Client and prints the mean ms per request, Python
 function calls per request (cProfile), SQL queries per request and, with --top K, the
-K functions with the largest cumulative time.
+K functions with the largest cumulative time (or --sort tottime) and each query with its time.
 """
 
 import argparse
@@ -693,8 +693,10 @@ def profile_all(selected, headers, args):
         print(f"{page.name:<20} {mean_ms:8.1f} {stats.total_calls / args.requests:10.0f} {len(queries):8d}", flush=True)
         if args.top:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
+            for query in queries.captured_queries:
+                print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:160]}")
 
 
 # --- Main ----------------------------------------------------------------------------
@@ -716,7 +718,8 @@ def main():
     parser.add_argument("--discussions", type=int, default=DISCUSSIONS, help="when populating (default 10,000)")
     parser.add_argument("--profile", action="store_true", help="no server: profile each page in this process")
     parser.add_argument("--requests", type=int, default=20, help="--profile: requests per page (default 20)")
-    parser.add_argument("--top", type=int, default=0, help="--profile: print the top K functions by cumulative time")
+    parser.add_argument("--top", type=int, default=0, help="--profile: print the top K functions, and each query's time")
+    parser.add_argument("--sort", default="cumulative", help="--profile: pstats order of the top functions (cumulative, tottime)")
     args = parser.parse_args()
     if not args.profile and not shutil.which("wrk"):
         sys.exit(WRK_MISSING)

@@ -42,7 +42,7 @@ from core.money import money
 from core.prepared import PreparedQuery
 from orders.models import Market, Order, SellerAccount
 
-from . import casefile, queue, services
+from . import casefile, history, queue, services
 from .models import (
     Discussion,
     FlaggedSellerAccount,
@@ -410,7 +410,7 @@ class DiscussionAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             "title": _("Case of Discussion %(number)s") % {"number": discussion.number},
             "timeline": timeline,
             "timeline_html": mark_safe(casefile.timeline_html(timeline)),
-            "history": casefile.party_history(discussion),
+            "history": history.party_history(discussion),
             "buyer_history_url": f"{changelist}?buyer__id__exact={discussion.buyer_id}",
             "seller_history_url": f"{changelist}?seller_account__id__exact={discussion.seller_account_id}",
             "case_tools": self.case_tools(request, discussion),

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -107,52 +107,6 @@ def timeline_html(entries):
     if not entries:
         return _texts()["nothing"]
     return "".join([entry.html for entry in entries])
-
-
-# --- Both parties' history ------------------------------------------------------------
-# Every other Discussion of the buyer and of the seller account is counted, each party's
-# in one grouped query compiled once per process: on PostgreSQL an index-only scan of
-# dsc_buyer_history_idx or dsc_seller_history_idx, which hold the columns counted.
-
-_COUNTED = {
-    "total": Q(),
-    "open": Q(is_open=True),
-    "unresolved": Q(status=Discussion.Status.UNRESOLVED),
-    "help": Q(help_requested_at__isnull=False),
-    "ignored": Q(seller_ignored_mediator_at__isnull=False),
-}
-_PARTIES = {
-    # party: (the column that names it, the counts shown)
-    "buyer": ("buyer_id", ("total", "open", "unresolved", "help")),
-    "seller": ("seller_account_id", ("total", "open", "unresolved", "ignored")),
-}
-
-
-def _history_query(party):
-    column, counted = _PARTIES[party]
-    return PreparedQuery(
-        lambda pk, party_id: (
-            Discussion.objects.filter(**{column: party_id})
-            .exclude(pk=pk)
-            .order_by()
-            .values(column)
-            .annotate(**{name: Count("pk", filter=_COUNTED[name] or None) for name in counted})
-            .values_list(*counted)
-        )
-    )
-
-
-_HISTORY = {party: _history_query(party) for party in _PARTIES}
-
-
-def party_history(discussion):
-    """Both parties' other Discussions (MED-02): the buyer's as a buyer, the seller
-    account's as a seller."""
-    history = {}
-    for party, (column, counted) in _PARTIES.items():
-        rows = _HISTORY[party].rows(discussion.pk, getattr(discussion, column))
-        history[party] = dict(zip(counted, rows[0] if rows else [0] * len(counted), strict=True))
-    return history
 
 
 def _event_details(data, market):

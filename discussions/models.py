@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +82,32 @@ QUEUE_WAITING_FROM = Case(
     default=F("help_requested_at"),
     output_field=models.DateTimeField(),
 )
+
+
+# A QuerySet.update() of Discussions sends no model signal. One that writes a column of
+# UPDATE_WATCHED sends `discussions_updated` with the parties of the rows it changed
+# (as [(buyer_id, seller_account_id)]): both parties' history in the case view is kept
+# in the cache and must be told (issue 13, discussions.history).
+UPDATE_WATCHED = frozenset(
+    {"status", "is_open", "help_requested_at", "seller_ignored_mediator_at", "buyer", "buyer_id"}
+    | {"seller_account", "seller_account_id"}
+)
+discussions_updated = Signal()
+
+
+class DiscussionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if UPDATE_WATCHED.isdisjoint(kwargs):
+            return super().update(**kwargs)
+        # The rows' parties before the update, whose filter may no longer match after it.
+        parties = list(self.order_by().values_list("buyer_id", "seller_account_id").distinct())
+        updated = super().update(**kwargs)
+        if updated:
+            discussions_updated.send(sender=self.model, parties=parties)
+        return updated
+
+    update.alters_data = True
+    update.queryset_only = True
 
 
 class Discussion(models.Model):
@@ -177,6 +204,8 @@ class Discussion(models.Model):
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     # The identifier the seller API shows (the marketplace's API uses UUIDs).
     public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+
+    objects = DiscussionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("Discussion")

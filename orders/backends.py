@@ -11,10 +11,10 @@ fills Django's relation caches, so `user.seller_account` (or its absence) and
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 
+from core.auth_backends import CachedPermissionsBackend
 from core.prepared import PreparedQuery, RowReader
 
 from .models import Market, SellerAccount
@@ -64,7 +64,7 @@ def user_with_account(user_id):
     return user
 
 
-class AccountModelBackend(ModelBackend):
+class AccountModelBackend(CachedPermissionsBackend):
     def get_user(self, user_id):
         user = user_with_account(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -7,8 +7,7 @@ of the database's time per count and view. They change only when an order, its
 shipment or one of its Discussions does, so they are kept in the cache under a version
 of the seller's (the buyer's) orders that every such change replaces, when it is made
 and again once it commits. A reader that finds counts made at another version computes
-them again. The version is a fresh token, never a counter, so an evicted version can
-never match old counts. With the cache in each process's memory (no REDIS_URL), a
+them again (`core.versioned`). With the cache in each process's memory (no REDIS_URL), a
 change made by another process is seen after `TIMEOUT`.
 
 Writes that bypass the model layer (bulk inserts of bench and demo data, raw SQL) send
@@ -17,13 +16,11 @@ also changes with time alone: the counts keep the next instant an unpaid order b
 overdue and are computed again once it has passed.
 """
 
-import uuid
-
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+from core.versioned import cached_at_version, replace_versions
 
 from .models import Order, Shipment
 from .signals import order_event_recorded
@@ -43,25 +40,11 @@ def _counts_key(scope, owner_id, stamp):
     return f"orders:tally:{scope}:{owner_id}:{stamp}"
 
 
-def _token():
-    return uuid.uuid4().hex
-
-
 def _tally(scope, owner_id, stamp, compute, now):
     """`compute(now)` → (counts, valid_until or None), cached at the owner's version."""
-    version_key, counts_key = _version_key(scope, owner_id), _counts_key(scope, owner_id, stamp)
-    cached = cache.get_many([version_key, counts_key])
-    version, entry = cached.get(version_key), cached.get(counts_key)
-    if entry is not None and entry[0] == version and (entry[2] is None or now <= entry[2]):
-        return entry[1]
-    if version is None:
-        version = _token()
-        if not cache.add(version_key, version, None):
-            version = None  # another reader set it first: do not file counts under ours
-    counts, valid_until = compute(now)
-    if version is not None:
-        cache.set(counts_key, (version, counts, valid_until), TIMEOUT)
-    return counts
+    return cached_at_version(
+        _version_key(scope, owner_id), _counts_key(scope, owner_id, stamp), lambda: compute(now), TIMEOUT, now
+    )
 
 
 def _seller_counts(account_id):
@@ -110,16 +93,7 @@ def orders_changed(*, seller_account_id=None, buyer_id=None):
         keys.append(_version_key(SELLER, seller_account_id))
     if buyer_id is not None:
         keys.append(_version_key(BUYER, buyer_id))
-
-    def replace_versions():
-        cache.set_many({key: _token() for key in keys}, None)
-
-    if keys:
-        # Now, for readers in this transaction (and tests, whose transactions never
-        # commit), and again after the commit, for counts another reader made meanwhile
-        # from what it saw before the commit.
-        replace_versions()
-        transaction.on_commit(replace_versions)
+    replace_versions(keys)
 
 
 @receiver(order_event_recorded, dispatch_uid="orders_tallies_event")

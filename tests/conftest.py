@@ -30,6 +30,16 @@ def _test_settings(settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what the cache keeps under versions
+    (core.versioned) was made from rows of earlier tests' rolled-back transactions,
+    whose primary keys SQLite reuses."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reset_locale():
     """Tests pin the language: Polish, the default, unless a test says otherwise."""
     translation.activate("pl")

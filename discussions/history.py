@@ -1,0 +1,123 @@
+"""Both parties' history in the mediator's case view (MED-02), kept in the cache.
+
+The case view shows how many other Discussions the buyer has (open, unresolved, with a
+request for help) and how many the seller account has (open, unresolved, ignoring
+Allegro). For a party with 10,000 Discussions each count reads 10,000 index entries:
+milliseconds of the database's time on every view of every case of that party. The
+counts over all of a party's Discussions are kept in the cache under a version of the
+party that every write to a counted column replaces (`core.versioned`); the Discussion
+on screen is then taken out of them, so one entry serves every case of the party.
+
+What replaces a version: saving or deleting a Discussion (model signals) and a
+QuerySet.update() of a counted column (`discussions.models.discussions_updated`).
+Writes that bypass both (bulk inserts of bench and demo data, raw SQL) are seen after
+`TIMEOUT` at the latest.
+"""
+
+from django.db.models import Count, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from core.prepared import PreparedQuery
+from core.versioned import cached_at_version, replace_versions
+
+from .models import UPDATE_WATCHED, Discussion, discussions_updated
+
+TIMEOUT = 300
+
+_COUNTED = {
+    "total": Q(),
+    "open": Q(is_open=True),
+    "unresolved": Q(status=Discussion.Status.UNRESOLVED),
+    "help": Q(help_requested_at__isnull=False),
+    "ignored": Q(seller_ignored_mediator_at__isnull=False),
+}
+
+
+def _counts_of(discussion):
+    """Which counts `discussion` itself is in."""
+    return {
+        "total": True,
+        "open": discussion.is_open,
+        "unresolved": discussion.status == Discussion.Status.UNRESOLVED,
+        "help": discussion.help_requested_at is not None,
+        "ignored": discussion.seller_ignored_mediator_at is not None,
+    }
+
+
+_PARTIES = {
+    # party: (the column that names it, the counts shown)
+    "buyer": ("buyer_id", ("total", "open", "unresolved", "help")),
+    "seller": ("seller_account_id", ("total", "open", "unresolved", "ignored")),
+}
+
+
+def _history_query(party):
+    # One grouped query compiled once per process: on PostgreSQL an index-only scan of
+    # dsc_buyer_history_idx or dsc_seller_history_idx, which hold the columns counted.
+    column, counted = _PARTIES[party]
+    return PreparedQuery(
+        lambda party_id: (
+            Discussion.objects.filter(**{column: party_id})
+            .order_by()
+            .values(column)
+            .annotate(**{name: Count("pk", filter=_COUNTED[name] or None) for name in counted})
+            .values_list(*counted)
+        )
+    )
+
+
+_HISTORY = {party: _history_query(party) for party in _PARTIES}
+
+
+def _version_key(party, party_id):
+    return f"discussions:history:{party}:{party_id}:version"
+
+
+def _all_counts(party, party_id):
+    """The counts of all of the party's Discussions, as a tuple in _PARTIES' order."""
+
+    def compute():
+        rows = _HISTORY[party].rows(party_id)
+        return (tuple(rows[0]) if rows else (0,) * len(_PARTIES[party][1])), None
+
+    return cached_at_version(_version_key(party, party_id), f"discussions:history:{party}:{party_id}", compute, TIMEOUT)
+
+
+def party_history(discussion):
+    """Both parties' other Discussions (MED-02): the buyer's as a buyer, the seller
+    account's as a seller, as {"buyer": {"total": …, …}, "seller": {…}}."""
+    own = _counts_of(discussion)
+    history = {}
+    for party, (column, counted) in _PARTIES.items():
+        counts = _all_counts(party, getattr(discussion, column))
+        history[party] = {name: count - own[name] for name, count in zip(counted, counts, strict=True)}
+    return history
+
+
+# --- What makes the counts stale --------------------------------------------------------------
+
+
+def history_changed(parties):
+    """The history of these (buyer_id, seller_account_id) pairs is stale."""
+    keys = set()
+    for buyer_id, seller_account_id in parties:
+        keys.add(_version_key("buyer", buyer_id))
+        keys.add(_version_key("seller", seller_account_id))
+    replace_versions(sorted(keys))
+
+
+@receiver(post_save, sender=Discussion, dispatch_uid="discussions_history_saved")
+def _discussion_saved(sender, instance, created, update_fields=None, **kwargs):
+    if created or update_fields is None or not UPDATE_WATCHED.isdisjoint(update_fields):
+        history_changed([(instance.buyer_id, instance.seller_account_id)])
+
+
+@receiver(post_delete, sender=Discussion, dispatch_uid="discussions_history_deleted")
+def _discussion_deleted(sender, instance, **kwargs):
+    history_changed([(instance.buyer_id, instance.seller_account_id)])
+
+
+@receiver(discussions_updated, sender=Discussion, dispatch_uid="discussions_history_updated")
+def _discussions_updated(sender, parties, **kwargs):
+    history_changed(parties)
