@@ -10,8 +10,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.business_time import business_time_between
+from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
-from core.templatetags.ui import market_time
 from core.uploads import check_uploads
 from orders import audit
 from orders.models import OrderLine

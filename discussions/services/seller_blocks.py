@@ -12,8 +12,8 @@ instant of the action, the reason a mediator's decision records)."""
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
-from core.templatetags.ui import market_time
 from orders import audit
 
 from ..models import SellerBlock
