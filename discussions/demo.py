@@ -16,6 +16,17 @@ from .models import Discussion, MediationOutcome, Message, Notification, Reason,
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 
 
+def past_deadline(discussion, now, deadline="reply_due_at"):
+    """Ten minutes after the Discussion's deadline: the demo is seeded relative to today,
+    and how far a 24-business-hour deadline lies depends on the weekday and the
+    market's holidays (up to five days over Christmas or Easter), so steps that need a
+    missed deadline start from it."""
+    discussion.refresh_from_db()
+    at = getattr(discussion, deadline) + 10 * MINUTE
+    assert at < now - 2 * HOUR, f"Discussion {discussion.pk}: {deadline} {at} is too late for the demo"
+    return at
+
+
 def seed(sender=None, *, users, offers, now, **kwargs):
     if Discussion.objects.filter(buyer__username__in=["kupujacy", "kupujacy2", "kupujici_cz"]).exists():
         return
@@ -98,10 +109,11 @@ def seed(sender=None, *, users, offers, now, **kwargs):
     services.mark_unresolved(d, buyer=buyer, now=now - 2 * DAY)
 
     # 8. Seller overdue and the buyer asked Allegro for help: in the mediators' queue.
-    d = open_(paid(charger, buyer2, 9 * DAY), 5 * DAY, Reason.NOT_RECEIVED, "Brak kontaktu ze sprzedającym.")
-    tasks.mark_seller_overdue(now=now - 2 * DAY)
+    d = open_(paid(charger, buyer2, 9 * DAY), 7 * DAY, Reason.NOT_RECEIVED, "Brak kontaktu ze sprzedającym.")
+    overdue = past_deadline(d, now)
+    tasks.mark_seller_overdue(now=overdue)
     d.refresh_from_db()
-    services.ask_for_help(d, buyer=buyer2, now=now - 1 * DAY)
+    services.ask_for_help(d, buyer=buyer2, now=overdue + HOUR)
 
     # 9. Reopened once by the buyer.
     d = open_(paid(cable, buyer, 30 * DAY), 15 * DAY, Reason.NO_REFUND_AFTER_RETURN, "Odesłałem kabel 10 dni temu.")
@@ -117,17 +129,18 @@ def seed(sender=None, *, users, offers, now, **kwargs):
     tasks.auto_resolve(now=now - 10 * DAY + HOUR)
 
     # 11. Allegro joined and wrote; the seller did not answer Allegro in time (MED-08).
-    d = open_(paid(charger, buyer, 12 * DAY), 7 * DAY, Reason.NOT_RECEIVED, "Sprzedawca nie odpowiada.")
-    tasks.mark_seller_overdue(now=now - 5 * DAY)
+    d = open_(paid(charger, buyer, 14 * DAY), 12 * DAY, Reason.NOT_RECEIVED, "Sprzedawca nie odpowiada.")
+    overdue = past_deadline(d, now)
+    tasks.mark_seller_overdue(now=overdue)
     d.refresh_from_db()
-    services.ask_for_help(d, buyer=buyer, now=now - 5 * DAY + HOUR)
+    services.ask_for_help(d, buyer=buyer, now=overdue + HOUR)
     d.refresh_from_db()
-    services.join_discussion(d, mediator=mediator, now=now - 4 * DAY)
+    services.join_discussion(d, mediator=mediator, now=overdue + 2 * HOUR)
     d.refresh_from_db()
     services.post_message(
-        d, author=mediator, role=Role.MEDIATOR, text="Prosimy sprzedającego o numer przewozowy.", now=now - 4 * DAY
+        d, author=mediator, role=Role.MEDIATOR, text="Prosimy sprzedającego o numer przewozowy.", now=overdue + 2 * HOUR
     )
-    tasks.mark_seller_overdue(now=now - 1 * DAY)
+    tasks.mark_seller_overdue(now=past_deadline(d, now, "mediator_reply_due_at"))
 
     # 12. Czech market, on the linked account; the seller replied (both write Czech).
     with translation.override("cs"):
@@ -161,13 +174,14 @@ def seed(sender=None, *, users, offers, now, **kwargs):
     with translation.override("hu"):
         d = open_(
             paid(offers["Vezeték nélküli fejhallgató ANC"], users["vevo_hu"], 12 * DAY),
-            6 * DAY,
+            7 * DAY,
             Reason.NOT_RECEIVED,
             "Egy hete kifizettem, de a csomag még nem érkezett meg.",
         )
-    tasks.mark_seller_overdue(now=now - 2 * DAY)
+    overdue = past_deadline(d, now)
+    tasks.mark_seller_overdue(now=overdue)
     d.refresh_from_db()
-    services.ask_for_help(d, buyer=users["vevo_hu"], now=now - 1 * DAY)
+    services.ask_for_help(d, buyer=users["vevo_hu"], now=overdue + HOUR)
 
     # 13. Allegro Lokalnie (7-day rule does not apply).
     open_(

@@ -191,3 +191,22 @@ def test_seed_demo_buyers_and_sellers_can_sign_in(seeded):
 def test_seed_demo_leaves_an_offer_sold_out_and_an_auction_listed(seeded):
     assert Offer.objects.filter(stock=0, format=Offer.Format.BUY_NOW).exists()
     assert Offer.objects.filter(format=Offer.Format.AUCTION).exists()
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 12, 28, 10, tzinfo=UTC),  # Monday after Christmas: deadlines lie 5 days off
+        datetime(2027, 3, 30, 9, tzinfo=UTC),  # Tuesday after Easter Monday
+        datetime(2026, 12, 4, 17, tzinfo=UTC),  # Friday evening
+    ],
+)
+def test_seed_demo_works_on_any_day_with_its_overdue_cases(db, at):
+    """The demo is seeded relative to today: its overdue and mediation cases must not
+    depend on the weekday or the holidays (it once failed on a Friday)."""
+    from discussions.models import Discussion
+
+    seed(at)
+
+    assert Discussion.objects.filter(help_requested_at__isnull=False, is_open=True).count() >= 2
+    assert Discussion.objects.filter(seller_ignored_mediator_at__isnull=False).exists()
