@@ -718,8 +718,12 @@ def main():
     parser.add_argument("--discussions", type=int, default=DISCUSSIONS, help="when populating (default 10,000)")
     parser.add_argument("--profile", action="store_true", help="no server: profile each page in this process")
     parser.add_argument("--requests", type=int, default=20, help="--profile: requests per page (default 20)")
-    parser.add_argument("--top", type=int, default=0, help="--profile: print the top K functions, and each query's time")
-    parser.add_argument("--sort", default="cumulative", help="--profile: pstats order of the top functions (cumulative, tottime)")
+    parser.add_argument(
+        "--top", type=int, default=0, help="--profile: print the top K functions, and each query's time"
+    )
+    parser.add_argument(
+        "--sort", default="cumulative", help="--profile: pstats order of the top functions (cumulative, tottime)"
+    )
     args = parser.parse_args()
     if not args.profile and not shutil.which("wrk"):
         sys.exit(WRK_MISSING)
