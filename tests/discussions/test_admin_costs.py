@@ -363,7 +363,7 @@ def test_med_01_discussion_list_dates_by_skip_scan_are_djangos(seller_account, b
     from django.contrib import admin as django_admin
     from django.utils import timezone
 
-    from core.admin import _distinct_local, _local_range
+    from core.admin.date_hierarchy import _distinct_local, _local_range
 
     if connection.vendor != "postgresql":
         pytest.skip("The skip scan is PostgreSQL's.")

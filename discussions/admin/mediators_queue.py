@@ -1,0 +1,188 @@
+"""The mediators' queue page (MED-01, `/admin/discussions/discussion/queue/`): everything
+waiting for a mediator (discussions.queue) in one list, oldest first, filtered by reason,
+market and state, its rows written once as HTML (issue 13)."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import avoid_wrapping
+from django.utils.safestring import mark_safe
+from django.utils.timesince import TIME_STRINGS, timesince
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import HTML_ESCAPES, admin_fragment, escape_text
+from core.prepared import PreparedQuery
+from orders.models import Market
+
+from .. import queue
+
+QUEUE_PAGE_SIZE = 50
+
+
+class QueueFilterForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), required=False)
+    market = forms.ModelChoiceField(
+        label=_("Market"), queryset=Market.objects.all(), required=False, to_field_name="code", empty_label=_("All")
+    )
+    state = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *queue.State.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("All")), *queue.reason_choices()]
+
+    def clean_market(self):
+        market = self.cleaned_data["market"]
+        return market.code if market else None
+
+    def rendered_fields(self):
+        """Each field's label and widget as templates/admin/discussions/queue.html shows
+        them, rendered once per language, values filtered by and markets (issue 13)."""
+        key = (
+            self.is_bound,
+            tuple([self.data.get(name) for name in self.fields]),
+            tuple([tuple(row) for row in _MARKET_CHOICES.rows()]),
+        )
+        return admin_fragment("admin/discussions/queue_filters.html", key, {"form": self})
+
+
+# The markets the filter offers (the market field's queryset, in its order).
+_MARKET_CHOICES = PreparedQuery(lambda: Market.objects.values_list("code", "domain"))
+
+
+def waited_texts():
+    """timesince(waiting_from, now) by the seconds waited, for waits under 28 days (None
+    otherwise): there timesince() shows at most two adjacent units of weeks, days, hours
+    and minutes, so a page translates each (unit, number) once instead of once per row
+    (issue 13)."""
+    comma = gettext(", ")
+    units = {}
+    texts = {}
+
+    def unit(name, number):
+        text = units.get((name, number))
+        if text is None:
+            text = units[(name, number)] = avoid_wrapping(TIME_STRINGS[name] % {"num": number})
+        return text
+
+    def waited(seconds):
+        if seconds <= 0 or seconds >= 28 * 86400:
+            return unit("minute", 0) if seconds <= 0 else None
+        weeks, rest = divmod(seconds, 604800)
+        days, rest = divmod(rest, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes = rest // 60
+        # The first unit that is not zero and the next one, if that is not zero either.
+        if weeks:
+            key = ("week", weeks, "day", days)
+        elif days:
+            key = ("day", days, "hour", hours)
+        elif hours:
+            key = ("hour", hours, "minute", minutes)
+        elif minutes:
+            key = ("minute", minutes, None, 0)
+        else:
+            return unit("minute", 0)
+        text = texts.get(key)
+        if text is None:
+            first, number, second, then = key
+            text = unit(first, number)
+            if then:
+                text = comma.join([text, unit(second, then)])
+            texts[key] = text
+        return text
+
+    return waited
+
+
+def queue_table_rows(items, now):
+    """The queue's table rows (templates/admin/discussions/queue.html), each computed
+    once as one string of HTML (issue 13): times in the active zone, labels translated
+    once per page, every value escaped."""
+    zone = timezone.get_current_timezone()
+    states = {queue.State.WAITING: gettext("Waiting for a mediator").translate(HTML_ESCAPES)}
+    joined = gettext("Mediator joined").translate(HTML_ESCAPES)
+    passed = gettext("passed").translate(HTML_ESCAPES)
+    waited = waited_texts()
+    labels = {}
+    rows = []
+    for item in items:
+        if item.waiting_from:
+            since = item.waiting_from.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            delta = now - item.waiting_from
+            text = waited(delta.days * 86400 + delta.seconds)
+            if text is None:
+                text = timesince(item.waiting_from, now)
+            waiting = f'<span title="{since}">{text.translate(HTML_ESCAPES)}</span>'
+        else:
+            waiting = "—"
+        case = f'<a href="{item.url.translate(HTML_ESCAPES)}">{item.title.translate(HTML_ESCAPES)}</a>'
+        if item.detail:
+            case += f'<br><span class="help">{item.detail.translate(HTML_ESCAPES)}</span>'
+        if item.deadline:
+            due = item.deadline.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            deadline = (
+                f'<span class="errornote-inline">{due} ({passed})</span>' if item.overdue else f"<span>{due}</span>"
+            )
+        else:
+            deadline = "—"
+        label = labels.get(item.reason)
+        if label is None:
+            label = labels[item.reason] = (
+                escape_text(item.reason),
+                escape_text(item.reason_label),
+            )
+        rows.append(
+            f'<tr class="queue-{label[0]}">'
+            f"<td>{waiting}</td>"
+            f"<td>{label[1]}</td>"
+            f"<td>{case}</td>"
+            f"<td>{escape_text(item.market)}</td>"
+            f"<td>{states.get(item.state, joined)}</td>"
+            f"<td>{deadline}</td>"
+            f"<td>{escape_text(item.mediator or '—')}</td>"
+            "</tr>"
+        )
+    return rows
+
+
+class QueueViewMixin:
+    """The Discussion admin's queue page (DiscussionAdmin.get_urls names it
+    "discussions_queue")."""
+
+    def queue_view(self, request):
+        """MED-01: everything waiting for a mediator, oldest first, in one list."""
+        if not request.user.has_perm("discussions.view_discussion"):
+            raise PermissionDenied
+        form = QueueFilterForm(request.GET or None)
+        data = form.cleaned_data if form.is_valid() else {}
+        page = queue.queue_page(
+            request.GET.get("page") or 1,
+            QUEUE_PAGE_SIZE,
+            reasons=[data["reason"]] if data.get("reason") else None,
+            market=data.get("market") or None,
+            state=data.get("state") or None,
+        )
+        items = queue.load_items(list(page.object_list))
+        now = timezone.now()
+        for item in items:
+            item.waiting = now - item.waiting_from if item.waiting_from else None
+            item.overdue = bool(item.deadline and item.deadline < now)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Mediators' queue"),
+            "form": form,
+            "filters": form.rendered_fields(),
+            "items": items,
+            # The rows as the template's loop over them wrote them.
+            "rows": mark_safe("".join([f"\n      {row}\n    " for row in queue_table_rows(items, now)])),
+            "page": page,
+            "query": query.urlencode(),
+            "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,
+        }
+        return TemplateResponse(request, "admin/discussions/queue.html", context)
