@@ -4,7 +4,7 @@
 actions are allowed and until when, or why not and from when. Pages render their
 buttons from it (a disallowed action is shown disabled with its reason), the services
 call `require()` before every transition, and the API returns it as `allowedActions`.
-Single-row predicates and derived times live here; workflows live in services.py.
+Single-row predicates and derived times live here; workflows live in discussions.services.
 """
 
 from dataclasses import dataclass

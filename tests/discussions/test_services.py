@@ -1,4 +1,4 @@
-"""DSC-01…22 and RPT-01: the Discussion workflows in discussions/services.py, the state
+"""DSC-01…22 and RPT-01: the Discussion workflows in the discussions.services package, the state
 machine in discussions/rules.py and the reactions to order events.
 
 Orders are made through orders.services and every service and task gets an explicit
