@@ -21,22 +21,27 @@ def _token():
     return uuid.uuid4().hex
 
 
-def cached_at_version(version_key, entry_key, compute, timeout, now=None):
-    """`compute()` → (value, valid_until or None), kept under `version_key`'s version.
+def cached_at_version(version_keys, entry_key, compute, timeout, now=None):
+    """`compute()` → (value, valid_until or None), kept under the versions of
+    `version_keys` (one key, or a tuple of keys for a value made of several owners' data).
 
     With `now`, an entry is also computed again once `now` is past its valid_until (a
     value that changes with time alone, such as a count of overdue orders)."""
-    cached = cache.get_many([version_key, entry_key])
-    version, entry = cached.get(version_key), cached.get(entry_key)
-    if entry is not None and entry[0] == version and (entry[2] is None or (now is not None and now <= entry[2])):
+    keys = (version_keys,) if isinstance(version_keys, str) else tuple(version_keys)
+    cached = cache.get_many([*keys, entry_key])
+    versions, entry = tuple(cached.get(key) for key in keys), cached.get(entry_key)
+    if entry is not None and entry[0] == versions and (entry[2] is None or (now is not None and now <= entry[2])):
         return entry[1]
-    if version is None:
-        version = _token()
-        if not cache.add(version_key, version, None):
-            version = None  # another reader set it first: do not file the entry under ours
+    missing = {key: _token() for key, version in zip(keys, versions, strict=True) if version is None}
+    if missing:
+        # Another reader may set a version first: then do not file the entry under ours.
+        added = [cache.add(key, token, None) for key, token in missing.items()]
+        versions = tuple(missing.get(key, version) for key, version in zip(keys, versions, strict=True))
+        if not all(added):
+            versions = None
     value, valid_until = compute()
-    if version is not None:
-        cache.set(entry_key, (version, value, valid_until), timeout)
+    if versions is not None:
+        cache.set(entry_key, (versions, value, valid_until), timeout)
     return value
 
 
