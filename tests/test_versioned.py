@@ -17,7 +17,7 @@ class Counter:
         return self.calls, (NOW + self.valid_for if self.valid_for else None)
 
 
-def test_issue_13_a_value_is_computed_once_per_version_of_each_of_its_keys():
+def test_issue_13_a_value_is_computed_once_per_version_of_each_of_its_keys(db):
     compute = Counter()
     keys = ("a:version", "b:version")
     assert cached_at_version(keys, "entry", compute, 60) == 1
