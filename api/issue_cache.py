@@ -1,7 +1,7 @@
 """Rendered issues, kept per process (API-01): integrations poll /sale/issues over and
 over, and a page of 100 issues costs more to map and encode than to read.
 
-An issue's JSON is a function of its page row (`api.issues.issue_values`: the
+An issue's JSON is a function of its page row (`api.issue_queries.issue_values`: the
 Discussion's columns, its order, line, buyer and market columns, its message count, the
 id of its initial message and whether that message is hidden), of the language and of
 the address the request came to (attachment URLs). Everything else it shows never changes

@@ -5,17 +5,17 @@ the server URL set to <host>/api."""
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import issues, refund_claims
+from . import issue_attachments, issue_messages, issues, refund_claims
 
 app_name = "api"
 
 urlpatterns = [
     path("sale/issues", issues.IssueListView.as_view(), name="issues"),
-    path("sale/issues/attachments", issues.AttachmentDeclarationView.as_view(), name="attachment_declare"),
-    path("sale/issues/attachments/<uuid:attachment_id>", issues.AttachmentView.as_view(), name="attachment"),
+    path("sale/issues/attachments", issue_attachments.AttachmentDeclarationView.as_view(), name="attachment_declare"),
+    path("sale/issues/attachments/<uuid:attachment_id>", issue_attachments.AttachmentView.as_view(), name="attachment"),
     path("sale/issues/<uuid:issue_id>", issues.IssueDetailView.as_view(), name="issue"),
     path("sale/issues/<uuid:issue_id>/chat", issues.IssueChatView.as_view(), name="issue_chat"),
-    path("sale/issues/<uuid:issue_id>/message", issues.IssueMessageView.as_view(), name="issue_message"),
+    path("sale/issues/<uuid:issue_id>/message", issue_messages.IssueMessageView.as_view(), name="issue_message"),
     path("order/refund-claims", refund_claims.RefundClaimListView.as_view(), name="refund_claims"),
     path("order/refund-claims/<str:claim_id>", refund_claims.RefundClaimDetailView.as_view(), name="refund_claim"),
     # Our own description, generated from the code, and its browsable reference.

@@ -36,6 +36,12 @@ unless --keep; with --keep, a database that is already filled is used as it is.
 page N times through django.test.Client and prints the mean ms per request, Python
 function calls per request (cProfile), SQL queries per request and, with --top K, the
 K functions with the largest cumulative time (or --sort tottime) and each query with its time.
+
+Why one module of 793 lines: it is one runnable script (`python bench/pages.py`), not a
+module the project imports, like the other bench scripts. Its sections — the data set,
+the pages with the texts each must show, the load run with wrk, the in-process profile,
+main — serve that one run, share its settings and arguments, and are read top to bottom
+as its steps; split, the script would need a package and import paths of its own.
 """
 
 import argparse

@@ -14,7 +14,7 @@ from .models import Attachment, Discussion, Message, Proposal, SellerBlock
 
 def _detail_queryset():
     """A Discussion for the services that its pages' forms call (a refused form shows the
-    page again, which reads the messages itself: presenters.conversation)."""
+    page again, which reads the messages itself: detail_presenters.conversation)."""
     return Discussion.objects.select_related(
         "order__market", "order__shipment", "line", "market", "buyer", "seller_account__user", "mediator"
     ).prefetch_related(

@@ -3,6 +3,17 @@
 Status is written only by `discussions.services`; every change of status or of
 open/closed leaves a StatusChange row. Deadlines are stored when they start (TIME-07)
 and swept through partial indexes on the open rows (JOB-03).
+
+Why one module of 769 lines: it is the app's schema, which Django loads from models.py
+and the migrations describe model by model. Its models hang on the Discussion (its
+messages and their attachments and reports, proposals, status changes, notifications,
+compensations) or on the seller account it is about (SellerBlock, FlaggedSellerAccount),
+and the Discussion's partial indexes are built from the expressions defined above it
+(QUEUE_*, SELLER_LIST_ORDER) that the mediators' queue and the seller's list query by.
+Each model holds only Django's model style — fields, constraints and indexes, rules of
+one row and derived times; the workflows are discussions.services, the pages' reads
+their presenters. Split into a package, the one schema would be spread over files that
+import one another, with no less coupling.
 """
 
 import calendar

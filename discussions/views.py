@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from orders.access import get_buyer_order, seller_account_for
 
-from . import list_presenters, presenters, quality, rules, services
+from . import detail_presenters, list_presenters, presenters, quality, rules, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
@@ -91,7 +91,7 @@ def buyer_list(request):
 def _detail_context(request, discussion, role, message_form=None, proposal_form=None, open_proposal=False):
     """The Discussion page of `role`; bound forms (after a refused POST) are shown with
     the user's input and errors."""
-    page = presenters.discussion_page(
+    page = detail_presenters.discussion_page(
         discussion,
         role,
         request.user,

@@ -3,6 +3,16 @@
 Order history is kept as rows that are only ever added (OrderEvent, Payment, Refund,
 RefundLine); the few denormalised fields on Order (status, paid_at, cancelled_at) are
 written by the services in the same transaction as the event that sets them.
+
+Why one module of 656 lines: it is the app's schema, which Django loads from models.py
+and the migrations describe model by model. Its models are one chain of foreign keys —
+market, seller account (and its linked group), offer, order, its lines, shipment (and
+the simulated parcel), payments, refunds, events, commission-refund applications and
+their lines — plus the user's Profile and the AuditRecord of mediators' decisions. Each
+holds only Django's model style (fields, constraints, single-row rules and derived
+times); the workflows are orders.services and orders.commission, the pages' reads
+orders.presenters. Split into a package, the one schema would be spread over files that
+import one another, with no less coupling.
 """
 
 import uuid

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import commission_views, views
 
 app_name = "orders"
 
@@ -22,17 +22,25 @@ urlpatterns = [
         name="seller_order_transfer_received",
     ),
     path("seller/orders/<int:pk>/refund/", views.seller_order_refund, name="seller_order_refund"),
-    path("seller/orders/<int:pk>/commission-refund/", views.commission_refund_new, name="commission_refund_new"),
-    path("seller/commission-refunds/", views.commission_refund_list, name="commission_refund_list"),
-    path("seller/commission-refunds/<int:pk>/", views.commission_refund_detail, name="commission_refund_detail"),
+    path(
+        "seller/orders/<int:pk>/commission-refund/",
+        commission_views.commission_refund_new,
+        name="commission_refund_new",
+    ),
+    path("seller/commission-refunds/", commission_views.commission_refund_list, name="commission_refund_list"),
+    path(
+        "seller/commission-refunds/<int:pk>/",
+        commission_views.commission_refund_detail,
+        name="commission_refund_detail",
+    ),
     path(
         "seller/commission-refunds/<int:pk>/appeal/",
-        views.commission_refund_appeal,
+        commission_views.commission_refund_appeal,
         name="commission_refund_appeal",
     ),
     path(
         "seller/commission-refunds/<int:pk>/cancel/",
-        views.commission_refund_cancel,
+        commission_views.commission_refund_cancel,
         name="commission_refund_cancel",
     ),
 ]

@@ -1,4 +1,5 @@
-"""Pages of the order flow: browsing and buying, *Moje zakupy*, seller *Zamówienia*.
+"""Pages of the order flow: browsing and buying, *Moje zakupy*, seller *Zamówienia*, and
+the market and language switches. The commission-refund pages are orders.commission_views.
 
 Thin views: an access helper (404 for anything foreign), a form, one service call,
 a message and a redirect; a refused action re-renders the page with the input kept.
@@ -10,31 +11,21 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.money import CURRENCY_SYMBOLS
 
 from . import commission, presenters, services, tallies
-from .access import get_buyer_order, get_seller_commission_refund, get_seller_order, seller_account_for
-from .forms import (
-    BuyForm,
-    CommissionAppealForm,
-    CommissionRefundFilterForm,
-    CommissionRefundForm,
-    RefundForm,
-    SellerOrderFilterForm,
-    TrackingForm,
-)
+from .access import get_buyer_order, get_seller_order, seller_account_for
+from .forms import BuyForm, RefundForm, SellerOrderFilterForm, TrackingForm
 from .models import CommissionRefund, Market, Offer, Order
 
 PAGE_SIZE = 20
 
 
-def _page(request, queryset, count=None):
+def page_of(request, queryset, count=None):
     """A page of `queryset`; `count`, when known, spares the count query."""
     paginator = Paginator(queryset, PAGE_SIZE)
     if count is not None:
@@ -65,7 +56,7 @@ def offer_list(request):
         offers = offers.filter(market_id=market)
     else:
         market = ALL_MARKETS
-    page = _page(request, offers.values(*presenters.OFFER_FIELDS), count=offers.count())
+    page = page_of(request, offers.values(*presenters.OFFER_FIELDS), count=offers.count())
     page.object_list = presenters.offer_cards(page.object_list)
     return render(
         request,
@@ -109,7 +100,7 @@ def purchase_list(request):
     """ORD-09: the buyer's orders, newest first; rows from orders.presenters (issue 13)."""
     now = timezone.now()
     orders = Order.objects.filter(buyer=request.user).values(*presenters.PURCHASE_FIELDS)
-    page = _page(request, orders, count=tallies.buyer_order_count(request.user, now))
+    page = page_of(request, orders, count=tallies.buyer_order_count(request.user, now))
     page.object_list = presenters.PurchaseRows(now).rows(list(page.object_list))
     return render(request, "orders/purchase_list.html", {"page": page})
 
@@ -165,6 +156,19 @@ def purchase_withdraw(request, pk):
 # --- Seller: Zamówienia -------------------------------------------------------------
 
 
+def _granted_commission():
+    """ORD-04: the commission granted back on each order, as a subquery of the list's one
+    query (a join would multiply with the Discussions joined by the filters)."""
+    granted = (
+        CommissionRefund.objects.filter(order=OuterRef("pk"), status=CommissionRefund.Status.GRANTED)
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Subquery(granted, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
 @login_required
 def seller_order_list(request):
     """ORD-09: the account's orders by tab, newest first; counts from orders.tallies, rows
@@ -187,7 +191,7 @@ def seller_order_list(request):
             Q(shipment__isnull=True) | Q(shipment__handed_over_at__isnull=True)
         )
     orders = orders.annotate(commission_granted=_granted_commission()).values(*presenters.SELLER_ORDER_FIELDS)
-    page = _page(request, orders, count=counts[show or "total"])
+    page = page_of(request, orders, count=counts[show or "total"])
     page.object_list = presenters.SellerOrderRows(now).rows(list(page.object_list))
     return render(
         request,
@@ -316,172 +320,6 @@ def seller_order_handed_over(request, pk):
 @require_POST
 def seller_order_transfer_received(request, pk):
     return _seller_action(request, pk, services.mark_transfer_received, _("Bank transfer marked as received."))
-
-
-# --- Seller: commission refunds, *rabat transakcyjny* (REB-01…08) ---------------------------
-
-
-def _granted_commission():
-    """ORD-04: the commission granted back on each order, as a subquery of the list's one
-    query (a join would multiply with the Discussions joined by the filters)."""
-    granted = (
-        CommissionRefund.objects.filter(order=OuterRef("pk"), status=CommissionRefund.Status.GRANTED)
-        .order_by()
-        .values("order")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Subquery(granted, output_field=DecimalField(max_digits=12, decimal_places=2))
-
-
-def _application_url(application):
-    return reverse("orders:commission_refund_detail", args=[application.pk])
-
-
-@login_required
-def commission_refund_new(request, pk):
-    """REB-01/03/05: the reason, the products and units, the commission that would come
-    back (recomputed on the server by *Przelicz*), then the application, evaluated at once."""
-    account = seller_account_for(request.user)
-    order = get_seller_order(account, pk)
-    now = timezone.now()
-    allowed, refusal = commission.can_apply(order, now)
-    form = CommissionRefundForm(request.POST or None, order=order, claimed=commission.claimed_units(order))
-    status = 200
-    if request.method == "POST":
-        if not allowed:
-            status = 400
-        elif request.POST.get("action") == CommissionRefundForm.ACTION_RECALCULATE:
-            # Only the figures are asked for: the reason may still be unchosen.
-            form.full_clean()
-            form.errors.pop("reason", None)
-        elif form.is_valid():
-            try:
-                application = commission.apply(
-                    order,
-                    seller=request.user,
-                    reason=form.cleaned_data["reason"],
-                    quantities=form.cleaned_data["quantities"],
-                    now=now,
-                )
-            except DomainError as error:
-                form.add_domain_error(error)
-                status = 400
-            else:
-                level = {
-                    CommissionRefund.Status.GRANTED: messages.SUCCESS,
-                    CommissionRefund.Status.REJECTED: messages.WARNING,
-                }.get(application.status, messages.INFO)
-                messages.add_message(
-                    request,
-                    level,
-                    _("Application %(number)s is filed and was evaluated at once: %(status)s.")
-                    % {"number": application.number, "status": application.get_status_display()},
-                )
-                return redirect(_application_url(application))
-        else:
-            status = 400
-    context = {
-        "order": order,
-        "form": form,
-        "allowed": allowed,
-        "refusal": refusal,
-        "claim_deadline": commission.claim_deadline(order),
-        "currency_symbol": CURRENCY_SYMBOLS.get(order.currency, order.currency),
-        "now": now,
-        "order_status": presenters.order_status_of(order, now),
-    }
-    return render(request, "orders/commission_refund_form.html", context, status=status)
-
-
-@login_required
-def commission_refund_list(request):
-    """REB-06: the account's applications with status, amount and dates, by status."""
-    account = seller_account_for(request.user)
-    filters = CommissionRefundFilterForm(request.GET)
-    status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
-    applications = CommissionRefund.objects.filter(seller_account=account)
-    if status:
-        applications = applications.filter(status=status)
-    counts = dict(
-        CommissionRefund.objects.filter(seller_account=account)
-        .order_by()
-        .values_list("status")
-        .annotate(count=Count("pk"))
-        .values_list("status", "count")
-    )
-    tabs = [("", _("All"), sum(counts.values()))] + [
-        (value, label, counts.get(value, 0)) for value, label in CommissionRefund.Status.choices
-    ]
-    applications = applications.values(*presenters.COMMISSION_REFUND_FIELDS)
-    page = _page(request, applications, count=counts.get(status, 0) if status else sum(counts.values()))
-    rows = presenters.CommissionRefundRows()
-    page.object_list = [rows.row(application) for application in page.object_list]
-    return render(
-        request,
-        "orders/commission_refund_list.html",
-        {"account": account, "page": page, "status": status, "tabs": tabs},
-    )
-
-
-def _application_context(application, appeal_form=None):
-    return {
-        "application": application,
-        "order": application.order,
-        "conditions": commission.describe_conditions(application.unmet_conditions, application.order),
-        "can_appeal": application.status == CommissionRefund.Status.REJECTED and application.appealed_at is None,
-        "appeal_form": appeal_form or CommissionAppealForm(),
-        "now": timezone.now(),
-    }
-
-
-@login_required
-def commission_refund_detail(request, pk):
-    """REB-04…07: the result in plain words, cancelling a pending application, the appeal
-    form for a rejected one and the mediator's decision."""
-    account = seller_account_for(request.user)
-    application = get_seller_commission_refund(account, pk)
-    return render(request, "orders/commission_refund_detail.html", _application_context(application))
-
-
-@login_required
-@require_POST
-def commission_refund_appeal(request, pk):
-    """REB-07: one appeal with a justification; it goes to the mediators' queue."""
-    account = seller_account_for(request.user)
-    application = get_seller_commission_refund(account, pk)
-    form = CommissionAppealForm(request.POST)
-    if form.is_valid():
-        try:
-            commission.appeal(application, seller=request.user, text=form.cleaned_data["text"])
-        except DomainError as error:
-            if error.field not in form.fields:
-                # The application is no longer open to an appeal: nothing typed to keep.
-                messages.error(request, error.message)
-                return redirect(_application_url(application))
-            form.add_domain_error(error)
-        else:
-            messages.success(request, _("Your appeal is sent. A mediator will decide it; the decision will be here."))
-            return redirect(_application_url(application))
-    return render(request, "orders/commission_refund_detail.html", _application_context(application, form), status=400)
-
-
-@login_required
-@require_POST
-def commission_refund_cancel(request, pk):
-    """REB-06: a pending application is cancelled (confirmed on the application page)."""
-    account = seller_account_for(request.user)
-    application = get_seller_commission_refund(account, pk)
-    try:
-        commission.cancel(application, seller=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            _("Application %(number)s is cancelled; its units can be claimed again.") % {"number": application.number},
-        )
-    return redirect(_application_url(application))
 
 
 @require_POST

@@ -13,7 +13,7 @@ from django.conf import settings
 from PIL import Image
 
 from api.base import ApiError
-from api.issues import RawBody
+from api.issue_attachments import RawBody
 from api.models import AttachmentDeclaration
 from discussions import services
 from discussions.models import Attachment, Message, Report, Role

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from api import issue_cache
-from api import issue_serializers as s
-from api.issues import issue_rows
+from api import issue_mapping as s
+from api.issue_queries import issue_rows
 from discussions import rules, services
 from discussions.models import Discussion, Message, Role
 from tests.api.contract import body

@@ -30,7 +30,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from discussions import quality, services
+from discussions import quality_charts, quality_figures, services
 from discussions.models import Discussion, Reason, Role
 from orders import services as order_services
 from tests.discussions.conftest import HOUR, fresh, local, make_order, open_discussion
@@ -91,7 +91,7 @@ def get_page(client, user):
 
 
 def figures(account, now=NOW):
-    short, long = quality.window_figures(account, now)
+    short, long = quality_figures.window_figures(account, now)
     return short, long
 
 
@@ -242,7 +242,7 @@ def test_qlt_01_another_sellers_discussions_are_never_counted(quality_data, sell
 
 
 def test_qlt_02_weekly_counts_for_12_monday_based_weeks(quality_data, seller):
-    weeks = quality.weekly_counts(seller.seller_account, NOW)
+    weeks = quality_figures.weekly_counts(seller.seller_account, NOW)
 
     assert [(f"{monday:%m-%d}", count) for monday, count in weeks] == [
         ("09-28", 0),
@@ -265,15 +265,15 @@ def test_qlt_02_weeks_are_cut_at_local_midnight_between_sunday_and_monday(bulk_o
     discussion_at(bulk_offer, buyer, local(2026, 11, 29, 23, 30))  # Sunday
     discussion_at(bulk_offer, buyer, local(2026, 11, 30, 0, 30))  # Monday (Sunday 23:30 UTC)
 
-    weeks = dict(quality.weekly_counts(seller.seller_account, NOW))
+    weeks = dict(quality_figures.weekly_counts(seller.seller_account, NOW))
 
     assert weeks[local(2026, 11, 23).date()] == 1
     assert weeks[local(2026, 11, 30).date()] == 1
 
 
 def test_qlt_02_reply_time_distribution_buckets(quality_data, seller):
-    counts = quality.discussion_counts(seller.seller_account, NOW)
-    chart = quality.distribution_chart(counts)
+    counts = quality_figures.discussion_counts(seller.seller_account, NOW)
+    chart = quality_charts.distribution_chart(counts)
     _short, long = figures(seller.seller_account)
 
     assert [bar.value for bar in chart.bars] == [3, 1, 1, 1, 2]  # ≤2 h, 2–12 h, 12–24 h, >24 h, none
@@ -290,7 +290,7 @@ def test_qlt_02_bucket_boundaries_belong_to_the_faster_bucket(bulk_offer, buyer,
         d = discussion_at(bulk_offer, buyer, opened + timedelta(minutes=hours))
         reply(d, seller, opened + timedelta(minutes=hours, hours=hours))
 
-    chart = quality.distribution_chart(quality.discussion_counts(seller.seller_account, NOW))
+    chart = quality_charts.distribution_chart(quality_figures.discussion_counts(seller.seller_account, NOW))
 
     assert [bar.value for bar in chart.bars] == [1, 1, 1, 0, 0]
 

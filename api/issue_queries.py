@@ -1,0 +1,252 @@
+"""What /sale/issues reads (API-01): the seller account's Discussions, each issue's
+columns as plain values in one query (`issue_values`, rebuilt as `IssueRow`s), their
+initial messages, the listed page and its count, and a page of a Discussion's messages
+(`chat_rows`). Queries that a request repeats with other numbers are compiled once per
+process (api.compiled). The views (api.issues) render what is read here through
+api.issue_mapping.
+"""
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from core.instants import InstantMicros, instant
+from discussions.models import Attachment, Discussion, Message, Role
+from orders.models import Market
+
+from . import compiled
+from . import issue_mapping as mapping
+
+# --- Access (anything foreign is a 404, SEC-01) ---------------------------------------
+
+
+def discussions_of(account):
+    return Discussion.objects.filter(seller_account=account)
+
+
+def get_issue(account, issue_id):
+    """The account's Discussion as a model, for the services (writes)."""
+    return get_object_or_404(
+        discussions_of(account).select_related("market", "seller_account__user"), public_id=issue_id
+    )
+
+
+# What an issue shows (issue_mapping.issue, and the seller's actions in
+# discussions.rules), read as plain values: a list of 100 issues would otherwise build
+# 600 model instances (Discussion, order, line, buyer, market, message) per request.
+ISSUE_COLUMNS = (
+    "id",
+    "public_id",
+    "reason",
+    "status",
+    "is_open",
+    "expected_solution",
+    "expected_amount",
+    "expected_percent",
+    "opened_by_marketplace",
+    "last_message_status",
+    "buyer_id",
+    "market_id",
+)
+# Instants, read through core.instants (they are most of a page's values).
+ISSUE_INSTANTS = {
+    "opened_at": "opened_at",
+    "created_at": "created_at",
+    "reply_due_at": "reply_due_at",
+    "seller_replied_at": "seller_replied_at",
+    "last_message_at": "last_message_at",
+    "order_created_at": "order__created_at",
+}
+
+
+MARKET_COLUMNS = ("domain", "currency", "time_zone", "holiday_country", "language")
+
+
+def _initial_message_id():
+    """The initial message of each Discussion (see `issue_mapping._initial_message`):
+    the buyer's own message written when opening it, else the automatic message that
+    started it — a correlated subquery through the index on (discussion, created_at)."""
+    opening = Message.objects.filter(discussion=OuterRef("pk"), created_at=OuterRef("created_at")).order_by("pk")
+    return Coalesce(
+        Subquery(opening.filter(author_role=Role.BUYER).values("pk")[:1]),
+        Subquery(opening.filter(kind=Message.Kind.AUTOMATIC, auto_code__in=mapping.OPENING_CODES).values("pk")[:1]),
+    )
+
+
+def _messages_count():
+    """The number of a Discussion's messages (all of them, as /chat lists them)."""
+    counted = Message.objects.filter(discussion=OuterRef("pk")).order_by().values("discussion")
+    return Coalesce(Subquery(counted.annotate(count=Count("pk")).values("count")), 0)
+
+
+def issue_values(queryset):
+    """The Discussions of `queryset` as one values() query of everything an issue shows:
+    their order, line, buyer and market columns, their number of messages and the id of
+    their initial message (and whether it is hidden)."""
+    related = {
+        "order_public_id": F("order__public_id"),
+        "offer_id": F("line__offer_id"),
+        "line_quantity": F("line__quantity"),
+        "buyer_login": F("buyer__username"),
+        "initial_message_id": _initial_message_id(),
+        "messages_count": _messages_count(),
+        **{f"market_{name}": F(f"market__{name}") for name in MARKET_COLUMNS},
+        **{f"instant_{name}": InstantMicros(path) for name, path in ISSUE_INSTANTS.items()},
+    }
+    hidden = {
+        "initial_message_hidden": Exists(
+            Message.objects.filter(pk=OuterRef("initial_message_id"), hidden_at__isnull=False)
+        )
+    }
+    return queryset.annotate(**related).annotate(**hidden).values(*ISSUE_COLUMNS, *related, *hidden)
+
+
+def row_objects(names, rows):
+    """`issue_values` rows (tuples) as `IssueRow`s; one Market object is made per market.
+    Each keeps its tuple as `values`: the issue cache's key (api.issue_cache)."""
+    markets = {}
+    result = []
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        for name in ISSUE_INSTANTS:
+            row[name] = instant(row.pop(f"instant_{name}"))
+        fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
+        market = markets.get(row["market_id"])
+        if market is None:
+            market = markets[row["market_id"]] = Market(code=row["market_id"], **fields)
+        result.append(mapping.IssueRow(**row, market=market, values=values))
+    return result
+
+
+def issue_rows(queryset):
+    """The Discussions of `queryset` as `IssueRow`s, in one query (`issue_values`)."""
+    return row_objects(*compiled.execute(issue_values(queryset)))
+
+
+def _opening_values(messages):
+    """The columns of an initial message, and whether it has attachments."""
+    return messages.values(
+        "id",
+        *mapping.OpeningMessage.COLUMNS,
+        is_hidden=Q(hidden_at__isnull=False),
+        has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))),
+    )
+
+
+def _attachments_of(message_ids):
+    """{message id: [(public id, name), …]} of the messages `message_ids` (only those known
+    to have attachments are asked for)."""
+    attachments = {}
+    if message_ids:
+        for message_id, public_id, name in (
+            Attachment.objects.filter(message_id__in=message_ids)
+            .order_by("pk")
+            .values_list("message_id", "public_id", "original_name")
+        ):
+            attachments.setdefault(message_id, []).append((public_id, name))
+    return attachments
+
+
+def opening_messages(rows):
+    """{discussion id: its initial message}: one query by primary keys (compiled once per
+    number of ids, api.compiled) and one for the attachments of those that have any. A
+    message's instant is its Discussion's start, so it is not read again."""
+    started = {row.initial_message_id: row for row in rows if row.initial_message_id is not None}
+    if not started:
+        return {}
+    names, values = compiled.rows_for_ids(
+        "opening-messages", lambda ids: _opening_values(Message.objects.filter(pk__in=ids)), list(started)
+    )
+    found = {row[0]: dict(zip(names, row, strict=True)) for row in values}
+    attachments = _attachments_of([message_id for message_id, message in found.items() if message["has_attachments"]])
+    return {
+        started[message_id].id: mapping.OpeningMessage(
+            **{key: message[key] for key in mapping.OpeningMessage.COLUMNS},
+            created_at=started[message_id].created_at,
+            is_hidden=message["is_hidden"],
+            attachment_rows=attachments.get(message_id, []),
+        )
+        for message_id, message in found.items()
+    }
+
+
+def _status_condition(statuses):
+    """The statuses as a condition; claim statuses match nothing."""
+    by_status = {
+        "DISPUTE_ONGOING": Q(is_open=True, status=Discussion.Status.IN_PROGRESS),
+        "DISPUTE_UNRESOLVED": Q(is_open=True, status=Discussion.Status.UNRESOLVED),
+        "DISPUTE_CLOSED": Q(is_open=False),
+    }
+    condition = Q(pk__in=[])
+    for value in statuses:
+        condition |= by_status.get(value, Q(pk__in=[]))
+    return condition
+
+
+def listed_discussions(account_id, checkout_form_id, statuses):
+    """The account's Discussions that /sale/issues lists for these filters."""
+    discussions = Discussion.objects.filter(seller_account_id=account_id)
+    if checkout_form_id is not None:
+        discussions = discussions.filter(order__public_id=checkout_form_id)
+    if statuses is not None:
+        discussions = discussions.filter(_status_condition(statuses))
+    return discussions
+
+
+def listed_count(filters):
+    """totalCount: an index-only count of the account's Discussions (one group: they all
+    have the account), compiled once per filters (api.compiled)."""
+    _names, rows = compiled.rows(
+        ("issue-count", *filters),
+        lambda: (
+            listed_discussions(*filters)
+            .order_by()
+            .values("seller_account_id")
+            .annotate(count=Count("pk"))
+            .values_list("count")
+        ),
+    )
+    return rows[0][0] if rows else 0
+
+
+def _listed(filters, offset, limit):
+    return listed_discussions(*filters).order_by("-opened_at", "-id")[offset : offset + limit]
+
+
+def listed_page(filters, offset, limit):
+    """`issue_values` of one page (latest opening first), compiled once per filters and
+    page (api.compiled)."""
+    return compiled.rows(("issue-page", *filters, offset, limit), lambda: issue_values(_listed(filters, offset, limit)))
+
+
+def chat_rows(discussion_id, offset, limit):
+    """One page of a Discussion's messages, newest first, as `ChatMessageRow`s: one
+    query (compiled once per page, api.compiled), and one more for the attachments of
+    those that have any."""
+    names, rows = compiled.rows(
+        ("chat-page", discussion_id, offset, limit),
+        lambda: (
+            Message.objects.filter(discussion_id=discussion_id)
+            .order_by("-created_at", "-pk")
+            .values(
+                "id",
+                *mapping.ChatMessageRow.COLUMNS,
+                author_login=F("author__username"),
+                is_hidden=Q(hidden_at__isnull=False),
+                instant_created_at=InstantMicros("created_at"),
+                has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))),
+            )[offset : offset + limit]
+        ),
+    )
+    messages = [dict(zip(names, values, strict=True)) for values in rows]
+    attachments = _attachments_of([message["id"] for message in messages if message["has_attachments"]])
+    return [
+        mapping.ChatMessageRow(
+            **{key: message[key] for key in mapping.ChatMessageRow.COLUMNS},
+            author_login=message["author_login"],
+            created_at=instant(message["instant_created_at"]),
+            is_hidden=message["is_hidden"],
+            attachment_rows=attachments.get(message["id"], []),
+        )
+        for message in messages
+    ]
