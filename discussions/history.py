@@ -70,7 +70,9 @@ def _history_query(party):
 _HISTORY = {party: _history_query(party) for party in _PARTIES}
 
 
-def _version_key(party, party_id):
+def version_key(party, party_id):
+    """The version of a party's Discussions ("buyer" or "seller" account), replaced by every
+    write to a column of UPDATE_WATCHED (the sales-quality panel is kept under it too)."""
     return f"discussions:history:{party}:{party_id}:version"
 
 
@@ -81,7 +83,7 @@ def _all_counts(party, party_id):
         rows = _HISTORY[party].rows(party_id)
         return (tuple(rows[0]) if rows else (0,) * len(_PARTIES[party][1])), None
 
-    return cached_at_version(_version_key(party, party_id), f"discussions:history:{party}:{party_id}", compute, TIMEOUT)
+    return cached_at_version(version_key(party, party_id), f"discussions:history:{party}:{party_id}", compute, TIMEOUT)
 
 
 def party_history(discussion):
@@ -102,8 +104,8 @@ def history_changed(parties):
     """The history of these (buyer_id, seller_account_id) pairs is stale."""
     keys = set()
     for buyer_id, seller_account_id in parties:
-        keys.add(_version_key("buyer", buyer_id))
-        keys.add(_version_key("seller", seller_account_id))
+        keys.add(version_key("buyer", buyer_id))
+        keys.add(version_key("seller", seller_account_id))
     replace_versions(sorted(keys))
 
 

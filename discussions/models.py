@@ -97,11 +97,13 @@ QUEUE_WAITING_FROM = Case(
 
 # A QuerySet.update() of Discussions sends no model signal. One that writes a column of
 # UPDATE_WATCHED sends `discussions_updated` with the parties of the rows it changed
-# (as [(buyer_id, seller_account_id)]): both parties' history in the case view is kept
-# in the cache and must be told (issue 13, discussions.history).
+# (as [(buyer_id, seller_account_id)]): both parties' history in the case view and the
+# seller's sales-quality figures are kept in the cache and must be told (issue 13,
+# discussions.history). Every column they read is listed.
 UPDATE_WATCHED = frozenset(
     {"status", "is_open", "help_requested_at", "seller_ignored_mediator_at", "buyer", "buyer_id"}
-    | {"seller_account", "seller_account_id"}
+    | {"seller_account", "seller_account_id", "created_at", "first_reply_seconds", "reply_due_at"}
+    | {"closed_at", "close_reason", "unresolved_at", "mediator_joined_at"}
 )
 discussions_updated = Signal()
 

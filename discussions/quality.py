@@ -4,6 +4,13 @@ The page (`panel`): the QLT-01 table of figures for the last 30 and 90 days, one
 per figure with a line that says what it counts, and the two charts of QLT-02. The
 figures and their aggregate queries (QLT-03) are discussions.quality_figures; the
 charts' geometry and SVG markup discussions.quality_charts.
+
+Issue 13: the four queries read up to 10,000 rows each for a large seller (several
+milliseconds of the database's time per view), so their results are kept in the cache
+per account and minute, under the versions of the account's Discussions
+(discussions.history) and orders (orders.tallies): a change to either shows at once,
+the passing of time within a minute at most. The page says "as of" the instant they
+were computed.
 """
 
 from dataclasses import dataclass
@@ -13,6 +20,10 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from core.versioned import cached_at_version
+from orders.tallies import seller_version_key
+
+from .history import version_key
 from .presenters import duration_text
 from .quality_charts import chart_view, distribution_chart, weekly_chart
 from .quality_figures import discussion_counts, summary, window_figures
@@ -143,18 +154,37 @@ def rows_view(rows):
     ]
 
 
+KEPT_FOR = 60  # seconds: the figures follow the clock to the minute
+
+
+def _figures(account, now):
+    """(instant, Summary, counts, window figures) of `account`, as of a moment of the
+    minute of `now`."""
+    minute = int(now.timestamp()) // KEPT_FOR
+
+    def compute():
+        figures = summary(account, now)
+        counts = discussion_counts(account, now, figures)
+        return (now, figures, counts, window_figures(account, now, counts)), None
+
+    return cached_at_version(
+        (version_key("seller", account.pk), seller_version_key(account.pk)),
+        f"discussions:quality:{account.pk}:{account.created_at.timestamp()}:{minute}",
+        compute,
+        2 * KEPT_FOR,
+    )
+
+
 def panel(account, now):
-    """Everything the page shows, for `account` at `now`."""
-    figures = summary(account, now)
-    counts = discussion_counts(account, now, figures)
-    columns = window_figures(account, now, counts)
+    """Everything the page shows, for `account` at `now` (to the minute)."""
+    at, figures, counts, columns = _figures(account, now)
     return {
         "account": account,
         "market": account.market,
-        "now": now,
+        "now": at,
         "columns": columns,
         "column_labels": [window_label(figures.days) for figures in columns],
         "rows": rows_view(figure_rows(columns)),
-        "weekly_chart": chart_view(weekly_chart(account, now, figures)),
+        "weekly_chart": chart_view(weekly_chart(account, at, figures)),
         "reply_chart": chart_view(distribution_chart(counts)),
     }

@@ -34,6 +34,11 @@ def _version_key(scope, owner_id):
     return f"orders:tally:{scope}:{owner_id}:version"
 
 
+def seller_version_key(account_id):
+    """The version of the seller account's orders (other apps' values made of them)."""
+    return _version_key(SELLER, account_id)
+
+
 def _counts_key(scope, owner_id, stamp):
     # The owner's creation instant tells apart owners that reuse a primary key (SQLite
     # reuses those of rolled-back rows, as in tests).

@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -356,6 +357,7 @@ def _bulk_discussions(template, count):
 
 
 def _page_queries(client, seller):
+    cache.clear()  # the page as computed, not its figures kept from an earlier view
     with time_machine.travel(NOW, tick=False):
         client.force_login(seller)
         with CaptureQueriesContext(connection) as queries:
@@ -392,3 +394,51 @@ def test_qlt_01_seller_nav_links_to_the_panel(client, seller):
     body = client.get(reverse("discussions:seller_list")).content.decode()
 
     assert f'href="{URL}"' in body
+
+
+# --- Issue 13: the figures are kept for the minute, and a change shows at once --------------
+
+
+def _quality_queries(client, at):
+    """The page's own queries (those over the account's Discussions and orders) at `at`."""
+    with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    assert response.status_code == 200
+    own = [q for q in queries if "created_at >=" in q["sql"] and "seller_account_id" in q["sql"]]
+    return response, len(own)
+
+
+def test_issue_13_quality_figures_are_kept_for_the_minute(client, bulk_offer, buyer, seller):
+    discussion_at(bulk_offer, buyer, NOW - 3 * HOUR)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(seller)
+    first, computed = _quality_queries(client, NOW)
+    assert computed == 2  # the grouped counts and the orders (no median without a reply)
+    again, counted = _quality_queries(client, NOW + timedelta(seconds=30))
+    assert counted == 0
+    assert again.context["columns"] == first.context["columns"]
+    assert again.context["now"] == NOW  # "as of" the instant they were computed
+    _next_minute, counted = _quality_queries(client, NOW + timedelta(seconds=61))
+    assert counted == computed
+
+
+def test_issue_13_quality_shows_a_new_discussion_a_reply_and_an_order_at_once(client, bulk_offer, buyer, seller):
+    first = discussion_at(bulk_offer, buyer, NOW - 3 * HOUR)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(seller)
+    response, _counted = _quality_queries(client, NOW)
+    assert response.context["columns"][0].discussions == 1
+
+    discussion_at(bulk_offer, buyer, NOW - 2 * HOUR)
+    response, _counted = _quality_queries(client, NOW + timedelta(seconds=1))
+    assert response.context["columns"][0].discussions == 2
+    assert response.context["columns"][0].answered == 0
+
+    reply(first, seller, NOW - HOUR)  # the first reply time is written by QuerySet.update()
+    response, _counted = _quality_queries(client, NOW + timedelta(seconds=2))
+    assert response.context["columns"][0].answered == 1
+    orders = response.context["columns"][0].orders
+
+    make_order(bulk_offer, buyer, now=NOW - HOUR)
+    response, _counted = _quality_queries(client, NOW + timedelta(seconds=3))
+    assert response.context["columns"][0].orders == orders + 1
