@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -175,6 +176,32 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "private_media")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Allegro Dyskusje <no-reply@localhost>")
+# The SMTP server, for django.core.mail.backends.smtp.EmailBackend (Django's defaults).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# SAFE-05: mail is never lost. Seconds the SMTP client waits for the server at each step
+# (Django's default is forever: one hanging server would hold the outbox worker).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Minutes to wait before each retry of a notification the server refused or did not
+# answer: growing, so that there are at least 6 tries over at least 24 hours; after the
+# last the row is FAILED and listed for mediators, who can send it again.
+NOTIFICATION_RETRY_DELAYS = [
+    timedelta(minutes=minutes)
+    for minutes in env.list("NOTIFICATION_RETRY_MINUTES", cast=int, default=[1, 5, 30, 120, 480, 1440])
+]
+if (
+    len(NOTIFICATION_RETRY_DELAYS) < 5
+    or sorted(set(NOTIFICATION_RETRY_DELAYS)) != NOTIFICATION_RETRY_DELAYS
+    or sum(NOTIFICATION_RETRY_DELAYS, timedelta()) < timedelta(hours=24)
+):
+    raise ImproperlyConfigured("NOTIFICATION_RETRY_MINUTES: at least 5 growing delays adding up to 24 hours or more.")
+# A row still SENDING this long after its claim was left by a worker that died mid-send
+# and is taken up again: longer than any live send (a few SMTP steps of EMAIL_TIMEOUT)
+# and than django-q2's task timeout (240 s), after which a worker is killed.
+NOTIFICATION_SENDING_TIMEOUT = timedelta(minutes=env.int("NOTIFICATION_SENDING_TIMEOUT_MINUTES", default=15))
 
 # Where parcels are tracked (ORD-06): a dotted path to a TrackingProvider subclass.
 TRACKING_PROVIDER = env.str("TRACKING_PROVIDER", default="orders.tracking.SimulatedTrackingProvider")

@@ -27,6 +27,7 @@ MEDIATOR_PERMISSIONS = [
     "discussions.view_statuschange",
     "discussions.view_report",
     "discussions.view_notification",
+    "discussions.retry_notification",
     "discussions.view_compensation",
     "discussions.view_sellerblock",
     "discussions.view_flaggedselleraccount",

@@ -570,7 +570,13 @@ class Report(models.Model):
 
 class Notification(models.Model):
     """NTF-01/02: an in-app notification and the outbox row of its e-mail, written in
-    the transaction of the event; the send task claims each row once."""
+    the transaction of the event; the send task claims each row once per try.
+
+    SAFE-05: a PENDING row is due at `email_next_attempt_at` (its creation, then each
+    retry); a refused or timed-out try puts it back with the next delay of
+    NOTIFICATION_RETRY_DELAYS, or FAILED once the tries are used up (listed for mediators,
+    who can retry it). The mail's Message-ID is derived from `public_id`, so a mail sent
+    twice after a crash is one message to the recipient's client."""
 
     class Kind(models.TextChoices):
         NEW_DISCUSSION = "NEW_DISCUSSION", _("New Discussion")
@@ -609,15 +615,28 @@ class Notification(models.Model):
     email_status = models.CharField(
         _("e-mail"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
+    email_next_attempt_at = models.DateTimeField(_("next e-mail try at"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail tries"), default=0)
+    email_last_error = models.TextField(_("last e-mail error"), blank=True)
     email_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
     email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
+        permissions = [("retry_notification", _("Can send a notification's e-mail again"))]
+        constraints = [
+            # A PENDING row without a due time would never be sent (SAFE-05).
+            models.CheckConstraint(
+                condition=~Q(email_status="PENDING") | Q(email_next_attempt_at__isnull=False),
+                name="notification_pending_is_due",
+            )
+        ]
         indexes = [
-            models.Index(fields=["created_at"], name="ntf_outbox_idx", condition=Q(email_status="PENDING")),
+            models.Index(fields=["email_next_attempt_at"], name="ntf_outbox_idx", condition=Q(email_status="PENDING")),
+            models.Index(fields=["email_claimed_at"], name="ntf_sending_idx", condition=Q(email_status="SENDING")),
             models.Index(fields=["recipient", "-created_at"], name="ntf_recipient_idx"),
             models.Index(fields=["recipient"], name="ntf_unread_idx", condition=Q(read_at__isnull=True)),
         ]

@@ -1,28 +1,59 @@
-"""NTF-01/02: notifications are written in the transaction of their event (an outbox);
-`send_outbox` mails each one once, in the recipient's language."""
+"""NTF-01/02 and SAFE-05: notifications are written in the transaction of their event (an
+outbox); `send_outbox` mails each one in the recipient's language, and no mail is lost.
+
+Each try claims its row with a compare-and-set (PENDING → SENDING, counting the try)
+before it talks to the mail server, so two workers or a repeated run never send a row
+at once. A try the server refused or did not answer within EMAIL_TIMEOUT puts the row
+back in PENDING, due after the next of NOTIFICATION_RETRY_DELAYS; after the last the row
+is FAILED, and mediators see it and can send it again (`retry_email`). A row whose worker
+died mid-send stays SENDING: once NOTIFICATION_SENDING_TIMEOUT has passed since its claim
+that try counts as failed and the row is taken up again. Such a mail may then reach the
+server twice; it carries the same Message-ID both times (`message_id`), so the
+recipient's client shows it once.
+"""
 
 import logging
+import smtplib
+import time
+from datetime import UTC
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from core.markets import site_url
+from orders import audit
 
 from .models import Notification
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_BATCH = 200
+# Each try may wait EMAIL_TIMEOUT at each SMTP step; a run stops taking up rows after
+# this many seconds, well inside django-q2's timeout (240 s); the next tick goes on.
+RUN_BUDGET_SECONDS = 60
+MAX_ERROR_LENGTH = 1000
+
+EmailStatus = Notification.EmailStatus
 
 
 def notify(recipient, kind, discussion, *, now, **params):
     """Queue a notification (in-app now, e-mail through the outbox)."""
     params.setdefault("number", discussion.number if discussion else "")
     return Notification.objects.create(
-        recipient=recipient, kind=kind, discussion=discussion, params=params, created_at=now
+        recipient=recipient,
+        kind=kind,
+        discussion=discussion,
+        params=params,
+        created_at=now,
+        email_next_attempt_at=now,
     )
 
 
@@ -50,35 +81,124 @@ def render_email(notification):
     return subject, body
 
 
+def message_id(notification):
+    """SAFE-05: the mail's Message-ID, derived from the row (its public ID, not its
+    database key) and the sender's domain: the same at every try."""
+    _name, at, domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")
+    return f"<notification.{notification.public_id}@{domain if at and domain else DNS_NAME}>"
+
+
 def send_outbox(now=None, batch=OUTBOX_BATCH):
-    """Send pending e-mails. Each row is claimed with a compare-and-set (PENDING →
-    SENDING) before sending, so two workers or a repeated run never send it twice.
-    Returns the number sent."""
-    now = now or timezone.now()
-    pending = list(
-        Notification.objects.filter(email_status=Notification.EmailStatus.PENDING)
-        .order_by("created_at", "pk")
+    """Send the due e-mails: first take up rows left SENDING by a dead worker, then try
+    the due PENDING rows, oldest due first, in a bounded batch and time budget (both read
+    through partial indexes). Returns the number sent."""
+    now = (now or timezone.now()).astimezone(UTC)
+    _take_up_abandoned(now, batch)
+    due = list(
+        Notification.objects.filter(email_status=EmailStatus.PENDING, email_next_attempt_at__lte=now)
+        .order_by("email_next_attempt_at", "pk")
         .values_list("pk", flat=True)[:batch]
     )
+    started = time.monotonic()
     sent = 0
-    for pk in pending:
-        with transaction.atomic():
-            claimed = Notification.objects.filter(pk=pk, email_status=Notification.EmailStatus.PENDING).update(
-                email_status=Notification.EmailStatus.SENDING, email_claimed_at=now
-            )
-        if not claimed:
-            continue
-        notification = Notification.objects.select_related("recipient", "discussion__market").get(pk=pk)
-        try:
-            subject, body = render_email(notification)
-            if notification.recipient.email:
-                send_mail(subject, body, None, [notification.recipient.email])
-        except Exception:
-            logger.exception("Sending notification %s failed", pk)
-            Notification.objects.filter(pk=pk).update(email_status=Notification.EmailStatus.FAILED)
-            continue
-        Notification.objects.filter(pk=pk).update(
-            email_status=Notification.EmailStatus.SENT, email_sent_at=timezone.now()
-        )
-        sent += 1
+    for pk in due:
+        if time.monotonic() - started > RUN_BUDGET_SECONDS:
+            break
+        sent += _try(pk, now)
     return sent
+
+
+def _try(pk, now):
+    with transaction.atomic():
+        claimed = Notification.objects.filter(
+            pk=pk, email_status=EmailStatus.PENDING, email_next_attempt_at__lte=now
+        ).update(
+            email_status=EmailStatus.SENDING,
+            email_claimed_at=now,
+            email_next_attempt_at=None,
+            email_attempts=F("email_attempts") + 1,
+        )
+    if not claimed:
+        return 0
+    notification = Notification.objects.select_related("recipient", "discussion__market").get(pk=pk)
+    try:
+        if notification.recipient.email:
+            subject, body = render_email(notification)
+            EmailMessage(
+                subject, body, None, [notification.recipient.email], headers={"Message-ID": message_id(notification)}
+            ).send()
+    except Exception as error:
+        logger.exception("Sending notification %s failed (try %s)", pk, notification.email_attempts)
+        _fail_try(pk, notification.email_attempts, _describe(error), now)
+        return 0
+    # Unconditional: the mail was delivered, even if a slow try was taken over meanwhile.
+    Notification.objects.filter(pk=pk).update(email_status=EmailStatus.SENT, email_sent_at=timezone.now())
+    return 1
+
+
+def _describe(error):
+    """The error as a mediator reads it: the server's own answer where there is one."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        answer = error.smtp_error
+        return f"{error.smtp_code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _fail_try(pk, attempt, error, now, *, due_at=None):
+    """End try number `attempt` of row `pk` as failed: back to PENDING, due after the next
+    retry delay (or at `due_at`), or FAILED once the tries are used up. Compare-and-set
+    on the try's number, so a try that was taken over does not undo the newer one."""
+    delays = settings.NOTIFICATION_RETRY_DELAYS
+    if attempt <= len(delays):
+        outcome = {
+            "email_status": EmailStatus.PENDING,
+            "email_next_attempt_at": due_at or now + delays[max(attempt, 1) - 1],
+        }
+    else:
+        outcome = {"email_status": EmailStatus.FAILED, "email_next_attempt_at": None}
+    return Notification.objects.filter(pk=pk, email_status=EmailStatus.SENDING, email_attempts=attempt).update(
+        email_last_error=error[:MAX_ERROR_LENGTH], **outcome
+    )
+
+
+def _take_up_abandoned(now, batch):
+    """Rows still SENDING NOTIFICATION_SENDING_TIMEOUT after their claim: their worker
+    died mid-send (a live one has finished or been killed by then). The try counts as
+    failed; the row is due at once, the timeout having been its wait."""
+    timeout = settings.NOTIFICATION_SENDING_TIMEOUT
+    abandoned = (
+        Notification.objects.filter(email_status=EmailStatus.SENDING, email_claimed_at__lte=now - timeout)
+        .order_by("email_claimed_at", "pk")
+        .values_list("pk", "email_attempts")[:batch]
+    )
+    for pk, attempt in list(abandoned):
+        error = f"No result {timeout} after the try began: its worker stopped."
+        if _fail_try(pk, attempt, error, now, due_at=now):
+            logger.warning("Notification %s: try %s never finished; taken up again", pk, attempt)
+
+
+def retry_email(notification, *, mediator, now=None):
+    """SAFE-05: a mediator sends again the e-mail of a row that used up its tries: it is
+    back in the outbox, due now, with a full set of tries. Audited (MED-07) on the
+    notification's Discussion, where mediators look for what happened to a case."""
+    now = (now or timezone.now()).astimezone(UTC)
+    before = {
+        "email_status": notification.email_status,
+        "email_attempts": notification.email_attempts,
+        "email_last_error": notification.email_last_error,
+    }
+    with transaction.atomic():
+        if not Notification.objects.filter(pk=notification.pk, email_status=EmailStatus.FAILED).update(
+            email_status=EmailStatus.PENDING, email_attempts=0, email_next_attempt_at=now
+        ):
+            raise DomainError(_("Only an e-mail that used up its tries can be sent again."))
+        audit.record(
+            mediator,
+            "RETRY_EMAIL",
+            notification.discussion or notification,
+            before=before,
+            after={"notification": notification.pk, "email_status": EmailStatus.PENDING},
+            now=now,
+        )
+    notification.refresh_from_db()
+    return notification

@@ -61,6 +61,7 @@ def _notifications(pairs, kind, now, params=None):
             discussion=discussion,
             params={"number": discussion.number, **(params(discussion) if params else {})},
             created_at=now,
+            email_next_attempt_at=now,
         )
         for recipient_id, discussion in pairs
     )

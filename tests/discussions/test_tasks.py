@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models.base import ModelState
@@ -398,7 +399,7 @@ def test_job_03_the_outbox_query_reads_through_its_partial_index(production_like
     (sql,) = [
         sql
         for sql in _sweep_selects(notifications.send_outbox, "discussions_notification")
-        if 'ORDER BY "discussions_notification"."created_at"' in sql
+        if 'ORDER BY "discussions_notification"."email_next_attempt_at"' in sql
     ]
     assert _indexes_read(sql, "discussions_notification") == {"ntf_outbox_idx"}
 
@@ -517,16 +518,24 @@ def test_ntf_02_send_outbox_mails_each_notification_once_in_the_recipients_langu
     )
 
 
-def test_ntf_02_a_failed_mail_is_marked_failed_and_not_retried(discussion, seller, monkeypatch):
-    def broken_send_mail(*args, **kwargs):
+def test_ntf_02_a_failed_mail_is_not_retried_before_its_next_try(discussion, seller, monkeypatch):
+    # SAFE-05 changed this: a failed mail used to stay FAILED for good; it now waits for
+    # its next try (tests/discussions/test_safe_05_mail.py has the whole schedule).
+    def broken_send_messages(self, messages):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr(notifications, "send_mail", broken_send_mail)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", broken_send_messages)
     assert notifications.send_outbox(now=OPENED + HOUR) == 0
     monkeypatch.undo()
-    assert notifications.send_outbox(now=OPENED + 2 * HOUR) == 0
-    assert Notification.objects.get().email_status == Notification.EmailStatus.FAILED
+    failed = Notification.objects.get()
+    assert (failed.email_status, failed.email_attempts) == (Notification.EmailStatus.PENDING, 1)
+    assert "SMTP down" in failed.email_last_error
+    next_try = OPENED + HOUR + django_settings.NOTIFICATION_RETRY_DELAYS[0]
+    assert failed.email_next_attempt_at == next_try
+    assert notifications.send_outbox(now=next_try - SECOND) == 0
     assert not mail.outbox
+    assert notifications.send_outbox(now=next_try) == 1
+    assert [m.to for m in mail.outbox] == [[seller.email]]
 
 
 def test_ntf_02_notifications_are_written_with_the_event_or_not_at_all(order):
