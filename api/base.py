@@ -8,17 +8,20 @@
 - `Accept-Language` picks the language of texts and of `userMessage` in errors.
 - Errors in the public API's shape: `{"errors": [{code, message, details, path,
   userMessage}]}`.
-- Rate limit per access token (429 with `Retry-After`).
+- JSON bodies read within a size and a depth bound (api.parsers, SAFE-09).
+- Rate limit per seller account, whichever of its tokens a request carries, and per
+  client address for requests without a valid token (api.throttling, SAFE-13; 429 with
+  `Retry-After`).
 """
 
 import orjson
 from django.utils import translation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from .auth import SellerTokenAuthentication
+from .parsers import BoundedJSONParser
 from .policy import (  # noqa: F401 (re-exported for the endpoint modules)
     ApiError,
     api_time,
@@ -83,11 +86,11 @@ class PublicRenderer(FastJSONRenderer):
     format = "public"
 
 
-class BetaParser(JSONParser):
+class BetaParser(BoundedJSONParser):
     media_type = BETA
 
 
-class PublicParser(JSONParser):
+class PublicParser(BoundedJSONParser):
     media_type = PUBLIC
 
 
@@ -107,6 +110,15 @@ class ApiView(APIView):
         super().initial(request, *args, **kwargs)
         self.seller_account = seller_account_of(request)
 
+    def check_permissions(self, request):
+        # The rate limit first (SAFE-13): DRF checks it after the permissions, so a
+        # request without a valid token ended in a 401 before it was counted.
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        """Done by check_permissions, before the permissions."""
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Language"] = translation.get_language()
@@ -115,10 +127,10 @@ class ApiView(APIView):
 
 class IssuesView(ApiView):
     renderer_classes = [BetaRenderer]
-    parser_classes = [BetaParser, JSONParser]
+    parser_classes = [BetaParser, BoundedJSONParser]
     required_scopes = [SCOPE_DISPUTES]
 
 
 class RefundClaimsView(ApiView):
     renderer_classes = [PublicRenderer]
-    parser_classes = [PublicParser, JSONParser]
+    parser_classes = [PublicParser, BoundedJSONParser]

@@ -1,21 +1,21 @@
-"""Errors, language, access and rate limits of the seller API (API-01). Kept apart from
-`api.base` because DRF imports these classes from its settings while it is loading
+"""Errors, language and access of the seller API (API-01). Kept apart from `api.base`
+because DRF imports these classes from its settings while it is loading
 `rest_framework.views`."""
 
-import time
 import uuid
 from datetime import UTC
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from oauth2_provider.contrib.rest_framework import TokenHasScope
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from core.errors import DomainError
+
+from .parsers import too_large
 
 # --- Errors -------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ _CODES = {
 }
 
 
-def _user_message(exc):
+def _user_message(exc, request):
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return _("Sign in again: the access token is missing, expired or revoked.")
     if isinstance(exc, exceptions.PermissionDenied):
@@ -76,11 +76,14 @@ def _user_message(exc):
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return _("This content type is not accepted here.")
     if isinstance(exc, exceptions.Throttled):
-        return _("Too many requests with this access token; try again in %(seconds)s s.") % {
-            "seconds": int(exc.wait or 1)
-        }
+        seconds = {"seconds": max(int(exc.wait + 0.999), 1) if exc.wait is not None else 1}
+        # The throttle notes which limit it was (api.throttling).
+        if getattr(request, "rate_limit_scope", None) == "address":
+            return _("Too many requests from this address; try again in %(seconds)s s.") % seconds
+        return _("Too many requests for this account; try again in %(seconds)s s.") % seconds
     if isinstance(exc, exceptions.ParseError):
-        return _("The request body is not valid JSON.")
+        # A body refused before it was parsed (api.parsers) says why.
+        return getattr(exc, "user_message", None) or _("The request body is not valid JSON.")
     if isinstance(exc, exceptions.MethodNotAllowed):
         return _("This method is not allowed here.")
     return str(exc.detail)
@@ -109,6 +112,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     if isinstance(exc, DomainError):
         exc = from_domain_error(exc)
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large()  # Django's bound on a body read in memory (SAFE-09)
     if not isinstance(exc, exceptions.APIException):
         return None  # a 500: logged by Django, never hidden
     headers = {}
@@ -123,7 +128,7 @@ def exception_handler(exc, context):
         errors = list(_validation_errors(exc.detail)) or [error_body("VALIDATION_ERROR", _("Invalid request."))]
     else:
         code = next((name for cls, name in _CODES.items() if isinstance(exc, cls)), "ERROR")
-        errors = [error_body(code, exc.detail, user_message=_user_message(exc))]
+        errors = [error_body(code, exc.detail, user_message=_user_message(exc, context.get("request")))]
     return Response({"errors": errors}, status=exc.status_code, headers=headers)
 
 
@@ -166,43 +171,6 @@ def seller_account_of(request):
         return user.seller_account
     except user.__class__.seller_account.RelatedObjectDoesNotExist:
         return None
-
-
-class TokenRateThrottle(BaseThrottle):
-    """API_RATE_LIMIT requests per access token and window (429 with Retry-After).
-
-    A window opens with the token's first request and lasts the rate's period; requests
-    are counted with one atomic cache increment (constant work per request, shared by
-    every web worker when the cache is Redis). DRF's own throttle keeps a list of every
-    request's time instead, which at 9000/minute is read and written whole each time."""
-
-    def __init__(self):
-        self._wait = None
-
-    def allow_request(self, request, view):
-        token_id = getattr(request.auth, "pk", None)
-        if token_id is None:
-            return True
-        limit, period = SimpleRateThrottle.parse_rate(None, settings.API_RATE_LIMIT)
-        count_key, start_key = f"api-rate:{token_id}", f"api-rate-start:{token_id}"
-        now = time.time()
-        if cache.add(count_key, 1, timeout=period):
-            cache.set(start_key, now, timeout=period)
-            return True
-        try:
-            count = cache.incr(count_key)
-        except ValueError:  # the window ended between the two calls
-            cache.set(count_key, 1, timeout=period)
-            cache.set(start_key, now, timeout=period)
-            return True
-        if count <= limit:
-            return True
-        started = cache.get(start_key, now)
-        self._wait = max(started + period - now, 1)
-        return False
-
-    def wait(self):
-        return self._wait
 
 
 # --- Parameters and values ----------------------------------------------------------

@@ -214,8 +214,13 @@ SELLER_UNRESOLVED_THRESHOLD = env.int("SELLER_UNRESOLVED_THRESHOLD", default=5)
 # Served under this path, so a client generated from the marketplace's OpenAPI document
 # works with its server URL set to <host>/<API_BASE_PATH>.
 API_BASE_PATH = env.str("API_BASE_PATH", default="api").strip("/")
-# Requests per access token (DRF rate syntax: "<n>/<second|minute|hour|day>").
+# Rate limit (SAFE-13, DRF rate syntax "<n>/<second|minute|hour|day>"): requests per seller
+# account, whichever of its tokens they carry, and per client address for requests without a
+# valid token (the address as the sign-in lock sees it, behind TRUSTED_PROXY_COUNT proxies).
+# Counted in the default cache: shared by every worker with Redis (REDIS_URL), per worker
+# process without it. api.throttling.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="9000/minute")
+API_ANONYMOUS_RATE_LIMIT = env.str("API_ANONYMOUS_RATE_LIMIT", default="600/minute")
 # Rendered issues kept per process for /sale/issues (api.issue_cache); 0 turns it off.
 API_ISSUE_CACHE_SIZE = env.int("API_ISSUE_CACHE_SIZE", default=20000)
 # Attachments uploaded through the API (declared, then PUT to the one-time URL).
@@ -253,12 +258,19 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 300,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
     "REQUEST_APPROVAL_PROMPT": "force",
+    # Reads no form fields from a body an API endpoint reads itself (SAFE-09).
+    "OAUTH2_BACKEND_CLASS": "api.auth.OAuthLibCore",
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.policy.SellerTokenHasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.policy.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": API_RATE_LIMIT},
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.SellerAccountRateThrottle"],
+    # JSON bodies within a size and a depth bound (SAFE-09); forms as DRF reads them.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.policy.exception_handler",
 }
@@ -270,6 +282,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The description and its reference are public: no token is read (SAFE-09: a body
+    # sent to them was read as one and could fail while the page was rendered).
+    "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": rf"/{API_BASE_PATH}",
     "SCHEMA_PATH_PREFIX_TRIM": True,
     "SERVERS": [{"url": f"/{API_BASE_PATH}"}],

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -336,7 +337,8 @@ def set_market(request):
     host = request.get_host()
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={host}, require_https=request.is_secure()):
         target = "/"
-    response = redirect(target)
+    # Not redirect(): it would take a `next` without "/" or "." for a view name (SAFE-09).
+    response = HttpResponseRedirect(target)
     if code in MARKET_LANGUAGES:
         response.set_cookie(
             settings.MARKET_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()

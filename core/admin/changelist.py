@@ -1,23 +1,94 @@
 """The fast changelist (issue 13): FastChangeListMixin, whose rows (core.admin.rows), table
 head and other parts are rendered once per language and query, and CountOnceChangeList,
-which counts once and reads a page as plain values."""
+which counts once and reads a page as plain values; CheckedLookupsMixin, which every
+ModelAdmin of the desk gets (SAFE-09), for list filters with impossible values."""
 
+import datetime
+
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.filters import BooleanFieldListFilter, ChoicesFieldListFilter
 from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import pagination, result_headers
 from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, _get_non_gfk_field
-from django.contrib.admin.views.main import IS_FACETS_VAR, SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import ERROR_FLAG, IS_FACETS_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import InvalidPage
 from django.db import connections, models
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from ..instants import InstantMicros
 from .date_hierarchy import date_hierarchy_html
 from .fragments import _fragments, admin_fragment, admin_templates, cached_html
 from .rows import changelist_rows
+
+FILTER_REFUSED = _("This list cannot be filtered that way; the whole list is shown.")
+
+
+class CheckedLookupsMixin:
+    """A list asked for with filter values no filter can use goes back to the whole list
+    with a message (SAFE-09).
+
+    Django's ChangeList answers a value it cannot apply (a month 13, a field that does
+    not exist) with IncorrectLookupParameters, and the changelist view then redirects
+    to the whole list (`?e=1`), without a word. Two kinds of value got past it as a 500:
+    a date hierarchy's year, month or day out of the calendar's range (an OverflowError
+    building the bounds of the period), and a NUL character, which PostgreSQL refuses in
+    a text parameter (a filter, a search). Both are refused here before the list is
+    built, and every refusal tells the user that the whole list is shown instead.
+    DeskAdminSite registers every ModelAdmin with this mixin (`with_checked_lookups`)."""
+
+    def get_changelist_instance(self, request):
+        try:
+            if impossible_lookup(self, request):
+                raise IncorrectLookupParameters
+            return super().get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            if ERROR_FLAG not in request.GET:  # Django's view redirects to `?e=1`
+                self.message_user(request, FILTER_REFUSED, level=messages.WARNING)
+            raise
+
+
+def with_checked_lookups(admin_class):
+    """`admin_class` (a ModelAdmin class; None for ModelAdmin) with CheckedLookupsMixin."""
+    admin_class = admin_class or admin.ModelAdmin
+    if issubclass(admin_class, CheckedLookupsMixin):
+        return admin_class
+    attributes = {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__}
+    return type(admin_class.__name__, (CheckedLookupsMixin, admin_class), attributes)
+
+
+def impossible_lookup(model_admin, request):
+    """Whether the query of a list holds a NUL character, or a date hierarchy period
+    whose bounds are not dates (as ChangeList.get_filters computes them)."""
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return True
+    field = model_admin.date_hierarchy
+    year = request.GET.getlist(f"{field}__year") if field else None
+    if not year:
+        return False
+    month = request.GET.getlist(f"{field}__month")
+    day = request.GET.getlist(f"{field}__day")
+    try:
+        start = datetime.datetime(int(year[-1]), int(month[-1] if month else 1), int(day[-1] if day else 1))
+        if day:
+            end = start + datetime.timedelta(days=1)
+        elif month:
+            end = (start + datetime.timedelta(days=32)).replace(day=1)
+        else:
+            end = start.replace(year=start.year + 1)
+        if settings.USE_TZ:
+            # As the database receives them: in UTC.
+            for bound in (start, end):
+                timezone.make_aware(bound).astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        return True
+    return False
 
 
 class FastChangeListMixin:

@@ -11,6 +11,7 @@ from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from .changelist import with_checked_lookups
 from .fragments import CACHE_LIMIT, _app_lists, _forget, _sidebars, admin_fragment
 
 # Where DeskAdminSite.usertools splits its fragment for the request's CSRF token.
@@ -29,8 +30,9 @@ class DeskAdminSite(admin.AdminSite):
     ModelBackend caches per request anyway: a changed permission makes another key.
     Registering a model forgets every list."""
 
-    def register(self, *args, **kwargs):
-        super().register(*args, **kwargs)
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # SAFE-09: every list refuses filter values it cannot use with a message.
+        super().register(model_or_iterable, with_checked_lookups(admin_class), **options)
         _forget()
 
     def unregister(self, *args, **kwargs):
