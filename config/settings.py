@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "axes",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -55,12 +57,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: pages get the Content-Security-Policy, static files do not need it.
+    "csp.middleware.CSPMiddleware",
     "api.middleware.TraceIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Permissions-Policy; no-store for signed-in users (SAFE-10). After the session.
+    "core.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns locked-out sign-ins into a clear page.
@@ -131,6 +137,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+# SAFE-07: the client's address, for the lock. Behind N reverse proxies every request comes
+# from the last proxy, and each proxy appends the address it saw to X-Forwarded-For: the
+# client is the N-th address from the right (django-ipware counts the proxies named in the
+# header, hence N - 1; not strict, so entries a client made up on the left are skipped).
+# With no trusted proxy the header is the client's own word and only REMOTE_ADDR counts.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [
@@ -141,6 +160,10 @@ LANGUAGES = [
     ("hu", _("Hungarian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch's cookie: read by the server only, sent on same-site requests
+# (Secure in production, below).
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 
 # The market (SPEC §0) a request is on: the market switch (a cookie) if the user chose
 # one, else the host name (each market's own domain, or a host of MARKET_HOSTS), else
@@ -336,14 +359,37 @@ CACHES = {
 # database, so several processes still share every session.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# SAFE-10: the Content-Security-Policy of every page (django-csp). Scripts and styles only
+# from our own static files: no inline script, style element or style attribute, no
+# eval. A page that must run an inline script marks it with request.csp_nonce (the
+# Swagger UI's start-up script); the nonce is in the header only on such a page.
+# Images may be data: URLs (the Swagger UI's stylesheet has some). No form-action: the
+# market switch and the OAuth consent redirect to other hosts after a POST.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # SAFE-10: every cookie Secure and SameSite (the messages cookie follows the session's;
+    # the market cookie is Secure on HTTPS requests).
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from ..auth_forms import AdminSignInForm
 from .changelist import with_checked_lookups
 from .fragments import CACHE_LIMIT, _app_lists, _forget, _sidebars, admin_fragment
 
@@ -29,6 +30,8 @@ class DeskAdminSite(admin.AdminSite):
     user.has_module_perms), so the key is the user's permission set, which Django's
     ModelBackend caches per request anyway: a changed permission makes another key.
     Registering a model forgets every list."""
+
+    login_form = AdminSignInForm  # SAFE-07: over-long input is a form error
 
     def register(self, model_or_iterable, admin_class=None, **options):
         # SAFE-09: every list refuses filter values it cannot use with a message.
