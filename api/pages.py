@@ -25,6 +25,8 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from oauth2_provider.scopes import get_scopes_backend
 
+from core.errors import DomainError
+from core.once import Submission, already_done, consume
 from orders.access import seller_account_for
 
 from . import guide
@@ -37,8 +39,9 @@ NEW_SECRET_SESSION_KEY = "api_new_client_secret"
 # --- Applications and authorizations ---------------------------------------------------------
 
 
-def register_application(*, user, name, redirect_uris, client_type):
-    """A new authorization-code application of `user`; returns it and its plain secret."""
+def register_application(*, user, name, redirect_uris, client_type, once=None):
+    """A new authorization-code application of `user`; returns it and its plain secret.
+    `once`: the form's submission (SAFE-01, core.once): the same form registers one."""
     secret = generate_client_secret()
     application = Application(
         user=user,
@@ -50,7 +53,9 @@ def register_application(*, user, name, redirect_uris, client_type):
         hash_client_secret=True,
     )
     application.full_clean()
-    application.save()
+    with transaction.atomic():
+        consume(once)
+        application.save()
     return application, secret
 
 
@@ -124,11 +129,18 @@ def dashboard(request):
     form = ApplicationForm()
     if request.method == "POST":
         form = ApplicationForm(request.POST)
+        once = Submission.of(request)
         if form.is_valid():
-            application, secret = register_application(user=request.user, **form.cleaned_data)
-            request.session[NEW_SECRET_SESSION_KEY] = {"application": application.pk, "client_secret": secret}
-            messages.success(request, _("Application %(name)s is registered.") % {"name": application.name})
-            return redirect("api_pages:dashboard")
+            try:
+                application, secret = register_application(user=request.user, once=once, **form.cleaned_data)
+            except DomainError as error:
+                if already_done(request, once):
+                    return redirect("api_pages:dashboard")
+                form.add_error(None, error.message)
+            else:
+                request.session[NEW_SECRET_SESSION_KEY] = {"application": application.pk, "client_secret": secret}
+                messages.success(request, _("Application %(name)s is registered.") % {"name": application.name})
+                return redirect("api_pages:dashboard")
     new_secret = request.session.pop(NEW_SECRET_SESSION_KEY, None)
     applications = list(Application.objects.filter(user=request.user).order_by("-created", "-pk"))
     new_application = None

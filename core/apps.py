@@ -12,7 +12,10 @@ class CoreConfig(AppConfig):
 
         from . import auth_backends  # noqa: F401 (connects what makes cached permissions stale)
         from .mediators import sync_mediators_group
-        from .schedules import upsert_schedules
+        from .schedules import register_schedule, upsert_schedules
+
+        # SAFE-01: records of submitted forms are kept until their tokens expired.
+        register_schedule("core.forget_form_submissions", "core.once.forget_old_submissions", minutes=15)
 
         post_migrate.connect(upsert_schedules, sender=self, dispatch_uid="core_upsert_schedules")
         post_migrate.connect(sync_mediators_group, sender=self, dispatch_uid="core_sync_mediators_group")

@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 
 from . import audit
 from .models import REFUND_CLAIM_DAYS, CommissionRefund, CommissionRefundLine, Order, RefundLine
@@ -201,8 +202,9 @@ def commission_of(chosen):
     return sum((line.commission_per_unit * qty for line, qty in chosen), Decimal("0.00"))
 
 
-def apply(order, *, seller, reason, quantities, type=CommissionRefund.Type.MANUAL, now=None):
-    """REB-01/04: file an application and evaluate it at once."""
+def apply(order, *, seller, reason, quantities, type=CommissionRefund.Type.MANUAL, now=None, once=None):
+    """REB-01/04: file an application and evaluate it at once. `once`: the form's
+    submission, consumed in the transaction (SAFE-01)."""
     now = _now(now)
     if reason not in Reason.values:
         raise DomainError(_("Choose the reason for the application."), field="reason")
@@ -211,6 +213,7 @@ def apply(order, *, seller, reason, quantities, type=CommissionRefund.Type.MANUA
         if not allowed:
             raise DomainError(why)
     with transaction.atomic():
+        claim = consume(once)
         locked = Order.objects.select_for_update().select_related("market").get(pk=order.pk)
         chosen = _claimed_lines(locked, quantities)
         result = evaluate(locked, reason, {line.pk: qty for line, qty in chosen}, now)
@@ -233,21 +236,24 @@ def apply(order, *, seller, reason, quantities, type=CommissionRefund.Type.MANUA
             )
             for line, qty in chosen
         )
+        claim.done(application)
     return application
 
 
-def cancel(application, *, seller, now=None):
+def cancel(application, *, seller, now=None, once=None):
     """REB-06: the seller cancels a pending application."""
     now = _now(now)
-    if not CommissionRefund.objects.filter(pk=application.pk, status__in=CommissionRefund.PENDING).update(
-        status=Status.CANCELLED, cancelled_at=now
-    ):
-        raise ConcurrentUpdate(_("Only a pending application can be cancelled."))
+    with transaction.atomic():
+        consume(once)
+        if not CommissionRefund.objects.filter(pk=application.pk, status__in=CommissionRefund.PENDING).update(
+            status=Status.CANCELLED, cancelled_at=now
+        ):
+            raise ConcurrentUpdate(_("Only a pending application can be cancelled."))
     application.refresh_from_db()
     return application
 
 
-def appeal(application, *, seller, text, now=None):
+def appeal(application, *, seller, text, now=None, once=None):
     """REB-07: a rejected application can be appealed once, with a justification."""
     now = _now(now)
     text = (text or "").strip()
@@ -262,6 +268,7 @@ def appeal(application, *, seller, text, now=None):
     if application.appealed_at is not None:
         raise DomainError(_("This application has already been appealed; an appeal is possible once."))
     with transaction.atomic():
+        consume(once)
         Order.objects.select_for_update().filter(pk=application.order_id).exists()
         held = claimed_units(application.order, excluding=application.pk)
         for line_id, line_qty, qty in application.lines.values_list("line_id", "line__quantity", "quantity"):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.money import CURRENCY_SYMBOLS
+from core.once import Submission, already_done
 
 from . import commission, presenters
 from .access import get_seller_commission_refund, get_seller_order, seller_account_for
@@ -37,6 +38,7 @@ def commission_refund_new(request, pk):
     allowed, refusal = commission.can_apply(order, now)
     form = CommissionRefundForm(request.POST or None, order=order, claimed=commission.claimed_units(order))
     status = 200
+    once = Submission.of(request)
     if request.method == "POST":
         if not allowed:
             status = 400
@@ -52,6 +54,7 @@ def commission_refund_new(request, pk):
                     reason=form.cleaned_data["reason"],
                     quantities=form.cleaned_data["quantities"],
                     now=now,
+                    once=once,
                 )
             except DomainError as error:
                 form.add_domain_error(error)
@@ -70,6 +73,8 @@ def commission_refund_new(request, pk):
                 return redirect(_application_url(application))
         else:
             status = 400
+        if status == 400 and (first := already_done(request, once)):
+            return redirect(_application_url(get_seller_commission_refund(account, first.result_id)))
     context = {
         "order": order,
         "form": form,
@@ -140,10 +145,13 @@ def commission_refund_appeal(request, pk):
     account = seller_account_for(request.user)
     application = get_seller_commission_refund(account, pk)
     form = CommissionAppealForm(request.POST)
+    once = Submission.of(request)
     if form.is_valid():
         try:
-            commission.appeal(application, seller=request.user, text=form.cleaned_data["text"])
+            commission.appeal(application, seller=request.user, text=form.cleaned_data["text"], once=once)
         except DomainError as error:
+            if already_done(request, once):
+                return redirect(_application_url(application))
             if error.field not in form.fields:
                 # The application is no longer open to an appeal: nothing typed to keep.
                 messages.error(request, error.message)
@@ -161,10 +169,12 @@ def commission_refund_cancel(request, pk):
     """REB-06: a pending application is cancelled (confirmed on the application page)."""
     account = seller_account_for(request.user)
     application = get_seller_commission_refund(account, pk)
+    once = Submission.of(request)
     try:
-        commission.cancel(application, seller=request.user)
+        commission.cancel(application, seller=request.user, once=once)
     except DomainError as error:
-        messages.error(request, error.message)
+        if not already_done(request, once):
+            messages.error(request, error.message)
     else:
         messages.success(
             request,

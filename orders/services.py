@@ -3,6 +3,10 @@
 Every transition guards the current state, writes with a compare-and-set (or under a
 row lock on PostgreSQL) and records an OrderEvent, then tells other apps through
 `orders.signals.order_event_recorded` inside the same transaction.
+
+A workflow that a page's form starts takes `once`, the form's submission
+(core.once.Submission, None for other callers), and consumes it first in its
+transaction: the same form sent twice has one effect (SAFE-01).
 """
 
 import re
@@ -17,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 
 from . import commission
 from .checks import registered_purchase_checks
@@ -69,7 +74,7 @@ def purchase_refusal(*, buyer, offer, now=None):
     return None
 
 
-def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.ALLEGRO, now=None):
+def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.ALLEGRO, now=None, once=None):
     """ORD-01/03: *Kup teraz*. Stock is taken with one conditional UPDATE, so two
     buyers can never both take the last unit."""
     now = _now(now)
@@ -86,6 +91,7 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
             field="quantity",
         )
     with transaction.atomic():
+        claim = consume(once)
         # One buyer's purchases and the restrictions placed on them (an inactive-buyers
         # entry, BLK-01) are serialized on the buyer's row; the checks are repeated
         # under that lock, so a restriction confirmed a moment ago is always seen.
@@ -98,7 +104,7 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
         )
         if not taken:
             raise ConcurrentUpdate(_("Someone bought the last units a moment ago. Check the stock and try again."))
-        return _create_order(
+        order = _create_order(
             offer=offer,
             buyer=buyer,
             quantity=quantity,
@@ -106,6 +112,7 @@ def buy_offer(offer, *, buyer, quantity, payment_method, service=Order.Service.A
             service=service,
             now=now,
         )
+        return claim.done(order)
 
 
 def lock_buyer(buyer):
@@ -173,8 +180,9 @@ def create_auction_order(offer, *, buyer, quantity=1, payment_method, now=None):
 # --- Payment and cancellation -------------------------------------------------------
 
 
-def _mark_paid(order, *, kind, actor, now):
+def _mark_paid(order, *, kind, actor, now, once):
     with transaction.atomic():
+        consume(once)
         changed = Order.objects.filter(pk=order.pk, status=Order.Status.AWAITING_PAYMENT).update(
             status=Order.Status.PAID, paid_at=now
         )
@@ -188,27 +196,27 @@ def _mark_paid(order, *, kind, actor, now):
     return order
 
 
-def pay_order(order, *, buyer, now=None):
+def pay_order(order, *, buyer, now=None, once=None):
     """ORD-05: the buyer pays online through (simulated) Allegro Finanse."""
     now = _now(now)
     if order.payment_method != Order.PaymentMethod.ONLINE:
         raise DomainError(_("This order is paid by traditional bank transfer; the seller confirms receipt."))
     if not order.is_unpaid:
         raise DomainError(_("This order is no longer awaiting payment."))
-    return _mark_paid(order, kind=OrderEvent.Kind.PAID, actor=buyer, now=now)
+    return _mark_paid(order, kind=OrderEvent.Kind.PAID, actor=buyer, now=now, once=once)
 
 
-def mark_transfer_received(order, *, seller, now=None):
+def mark_transfer_received(order, *, seller, now=None, once=None):
     """ORD-05: the seller confirms that a traditional bank transfer arrived."""
     now = _now(now)
     if order.payment_method != Order.PaymentMethod.TRADITIONAL_TRANSFER:
         raise DomainError(_("This order is paid online; its payment is recorded automatically."))
     if not order.is_unpaid:
         raise DomainError(_("This order is no longer awaiting payment."))
-    return _mark_paid(order, kind=OrderEvent.Kind.TRANSFER_RECEIVED, actor=seller, now=now)
+    return _mark_paid(order, kind=OrderEvent.Kind.TRANSFER_RECEIVED, actor=seller, now=now, once=once)
 
 
-def cancel_order(order, *, buyer, now=None):
+def cancel_order(order, *, buyer, now=None, once=None):
     """ORD-08: the buyer withdraws from an unpaid purchase; the units go back to stock."""
     now = _now(now)
     if not order.is_unpaid:
@@ -216,6 +224,7 @@ def cancel_order(order, *, buyer, now=None):
     if Shipment.objects.filter(order=order, handed_over_at__isnull=False).exists():
         raise DomainError(_("The parcel is already on its way; contact the seller in a Discussion instead."))
     with transaction.atomic():
+        consume(once)
         changed = Order.objects.filter(pk=order.pk, status=Order.Status.AWAITING_PAYMENT).update(
             status=Order.Status.CANCELLED, cancelled_at=now
         )
@@ -229,7 +238,7 @@ def cancel_order(order, *, buyer, now=None):
     return order
 
 
-def withdraw_from_paid(order, *, buyer, now=None):
+def withdraw_from_paid(order, *, buyer, now=None, once=None):
     """The buyer withdraws from a paid purchase (odstąpienie): recorded on the order; the
     seller's refund then files an automatic commission-refund application (REB-08)."""
     now = _now(now)
@@ -238,6 +247,7 @@ def withdraw_from_paid(order, *, buyer, now=None):
     if not order.is_paid:
         raise DomainError(_("Only a paid order can be withdrawn from here; an unpaid one can be cancelled."))
     with transaction.atomic():
+        consume(once)
         if not Order.objects.filter(pk=order.pk, cancellation_requested_at__isnull=True).update(
             cancellation_requested_at=now
         ):
@@ -260,7 +270,7 @@ def normalize_tracking_number(raw):
     return value
 
 
-def enter_tracking(order, *, seller, carrier, tracking_number, now=None):
+def enter_tracking(order, *, seller, carrier, tracking_number, now=None, once=None):
     """ORD-06: the seller enters the carrier and tracking number (numer przewozowy).
     It can be corrected until the parcel is delivered; every entry is an event."""
     now = _now(now)
@@ -270,6 +280,7 @@ def enter_tracking(order, *, seller, carrier, tracking_number, now=None):
     if order.is_cancelled:
         raise DomainError(_("The buyer cancelled this order; there is nothing to ship."))
     with transaction.atomic():
+        consume(once)
         shipment = Shipment.objects.select_for_update().filter(order=order).first()
         if shipment is None:
             shipment = Shipment.objects.create(
@@ -291,7 +302,7 @@ def enter_tracking(order, *, seller, carrier, tracking_number, now=None):
     return shipment
 
 
-def mark_handed_over(order, *, seller, now=None):
+def mark_handed_over(order, *, seller, now=None, once=None):
     """ORD-06: the parcel was handed to the carrier (nadana)."""
     now = _now(now)
     shipment = Shipment.objects.filter(order=order).first()
@@ -300,6 +311,7 @@ def mark_handed_over(order, *, seller, now=None):
     if shipment.handed_over_at:
         raise DomainError(_("The parcel has already been marked as handed to the carrier."))
     with transaction.atomic():
+        consume(once)
         if not Shipment.objects.filter(pk=shipment.pk, handed_over_at__isnull=True).update(handed_over_at=now):
             raise ConcurrentUpdate(_("The parcel has already been marked as handed to the carrier."))
         shipment.handed_over_at = now
@@ -326,7 +338,7 @@ def record_delivery(shipment, *, delivered_at, now=None):
 # --- Refunds -------------------------------------------------------------------------
 
 
-def refund_order(order, *, seller, full=False, lines=None, amount=None, now=None):
+def refund_order(order, *, seller, full=False, lines=None, amount=None, now=None, once=None):
     """ORD-07: refund through Allegro Finanse — the full order amount, chosen line items
     (`lines` maps line id → quantity) or an `amount`. Never more than paid minus already
     refunded; recorded, never edited."""
@@ -335,6 +347,7 @@ def refund_order(order, *, seller, full=False, lines=None, amount=None, now=None
     if sum(chosen) != 1:
         raise DomainError(_("Choose what to refund: the full amount, products, or an amount."))
     with transaction.atomic():
+        consume(once)
         # Lock the order so two refunds cannot both pass the limit (PostgreSQL); SQLite
         # takes the database write lock at BEGIN (IMMEDIATE), which serialises them.
         locked = Order.objects.select_for_update().get(pk=order.pk)

@@ -3,6 +3,8 @@ the market and language switches. The commission-refund pages are orders.commiss
 
 Thin views: an access helper (404 for anything foreign), a form, one service call,
 a message and a redirect; a refused action re-renders the page with the input kept.
+Each form's submission goes to its service (`once`, SAFE-01); when the same form was
+done before, the refusal gives way to the first result (core.once.already_done).
 """
 
 from django.contrib import messages
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.once import Submission, already_done
 
 from . import commission, presenters, services, tallies
 from .access import get_buyer_order, get_seller_order, seller_account_for
@@ -76,6 +79,7 @@ def offer_detail(request, pk):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         form = BuyForm(request.POST)
+        once = Submission.of(request)
         if form.is_valid():
             try:
                 order = services.buy_offer(
@@ -83,6 +87,7 @@ def offer_detail(request, pk):
                     buyer=request.user,
                     quantity=form.cleaned_data["quantity"],
                     payment_method=form.cleaned_data["payment_method"],
+                    once=once,
                 )
             except DomainError as error:
                 form.add_domain_error(error)
@@ -90,6 +95,8 @@ def offer_detail(request, pk):
             else:
                 messages.success(request, _("Thank you! Your order %(number)s is placed.") % {"number": order.number})
                 return redirect(order)
+        if first := already_done(request, once):
+            return redirect(get_buyer_order(request.user, first.result_id))
     return render(request, "orders/offer_detail.html", {"offer": offer, "form": form, "refusal": refusal})
 
 
@@ -120,10 +127,12 @@ def purchase_detail(request, pk):
 
 def _buyer_action(request, pk, action, success_message):
     order = get_buyer_order(request.user, pk)
+    once = Submission.of(request)
     try:
-        action(order, buyer=request.user)
+        action(order, buyer=request.user, once=once)
     except DomainError as error:
-        messages.error(request, error.message)
+        if not already_done(request, once):
+            messages.error(request, error.message)
     else:
         messages.success(request, success_message)
     return redirect(order)
@@ -258,6 +267,7 @@ def seller_order_tracking(request, pk):
     account = seller_account_for(request.user)
     order = get_seller_order(account, pk)
     form = TrackingForm(request.POST)
+    once = Submission.of(request)
     if form.is_valid():
         try:
             services.enter_tracking(
@@ -265,12 +275,15 @@ def seller_order_tracking(request, pk):
                 seller=request.user,
                 carrier=form.cleaned_data["carrier"],
                 tracking_number=form.cleaned_data["tracking_number"],
+                once=once,
             )
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, _("Tracking number saved."))
             return redirect(order.get_seller_url())
+    if already_done(request, once):
+        return redirect(order.get_seller_url())
     return render(
         request, "orders/seller_order_detail.html", _seller_detail_context(order, tracking_form=form), status=400
     )
@@ -282,9 +295,10 @@ def seller_order_refund(request, pk):
     account = seller_account_for(request.user)
     order = get_seller_order(account, pk)
     form = RefundForm(request.POST, order=order)
+    once = Submission.of(request)
     if form.is_valid():
         try:
-            refund = services.refund_order(order, seller=request.user, **form.service_kwargs())
+            refund = services.refund_order(order, seller=request.user, once=once, **form.service_kwargs())
         except DomainError as error:
             form.add_domain_error(error)
         else:
@@ -294,6 +308,8 @@ def seller_order_refund(request, pk):
                 % {"amount": refund.amount, "currency": order.currency},
             )
             return redirect(order.get_seller_url())
+    if already_done(request, once):
+        return redirect(order.get_seller_url())
     return render(
         request, "orders/seller_order_detail.html", _seller_detail_context(order, refund_form=form), status=400
     )
@@ -302,10 +318,12 @@ def seller_order_refund(request, pk):
 def _seller_action(request, pk, action, success_message):
     account = seller_account_for(request.user)
     order = get_seller_order(account, pk)
+    once = Submission.of(request)
     try:
-        action(order, seller=request.user)
+        action(order, seller=request.user, once=once)
     except DomainError as error:
-        messages.error(request, error.message)
+        if not already_done(request, once):
+            messages.error(request, error.message)
     else:
         messages.success(request, success_message)
     return redirect(order.get_seller_url())
