@@ -53,14 +53,14 @@ def missed_q(now):
     """No reply, and the seller's deadline passed while the Discussion was still open:
     it is open now, or it was closed at or after the deadline. One the buyer closed
     before the deadline (nothing left to answer) is not a missed reply."""
-    return Q(first_reply_seconds__isnull=True, reply_due_at__lte=now) & (
-        Q(closed_at__isnull=True) | Q(closed_at__gte=F("reply_due_at"))
+    return Q(first_reply_seconds__isnull=True, reply_due_at__lt=now) & (
+        Q(closed_at__isnull=True) | Q(closed_at__gt=F("reply_due_at"))
     )
 
 
 def pending_q(now):
     """No reply yet, and the seller still has time: not judged yet."""
-    return Q(first_reply_seconds__isnull=True, reply_due_at__gt=now, is_open=True)
+    return Q(first_reply_seconds__isnull=True, reply_due_at__gte=now, is_open=True)
 
 
 def needs_reply_q(now):
@@ -140,8 +140,8 @@ _OUTCOME = f"""CASE
         WHEN first_reply_seconds <= {TWELVE_HOURS} THEN {UP_TO_12H}
         WHEN first_reply_seconds <= {WITHIN_24H} THEN {UP_TO_24H}
         ELSE {OVER_24H} END
-    WHEN reply_due_at <= %(now)s AND (closed_at IS NULL OR closed_at >= reply_due_at) THEN {MISSED}
-    WHEN reply_due_at > %(now)s AND is_open THEN {PENDING}
+    WHEN reply_due_at < %(now)s AND (closed_at IS NULL OR closed_at > reply_due_at) THEN {MISSED}
+    WHEN reply_due_at >= %(now)s AND is_open THEN {PENDING}
     ELSE {NOT_JUDGED} END"""
 
 

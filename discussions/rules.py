@@ -76,6 +76,18 @@ class Availability:
 # --- Derived times ------------------------------------------------------------------
 
 
+def late(at, due):
+    """DSC-23, the one boundary convention: an event at the deadline instant is in time;
+    only one after it is late. Services, sweeps, the quality figures and this state
+    machine all ask this."""
+    return due is not None and at > due
+
+
+def replied_in_time(discussion):
+    """The seller's first reply of this opening came at or before the deadline."""
+    return discussion.seller_replied_at is not None and not late(discussion.seller_replied_at, discussion.reply_due_at)
+
+
 def reply_deadline(discussion_market, start):
     """DSC-06: 24 business hours of the order's market from `start`."""
     return add_business_time(start, discussion_market.holiday_country, discussion_market.time_zone, REPLY_ALLOWANCE)
@@ -170,18 +182,19 @@ def _buyer(discussion, action, now):
             )
         return Availability(action, True, available_until=d.auto_resolve_at)
     if action == Action.ASK_FOR_HELP:
-        if d.mediator_joined_at or d.help_requested_at:
+        if d.mediator_active or d.help_requested_at:
             return Availability(action, False, _("Allegro has already been asked to help."))
         if d.status != Discussion.Status.IN_PROGRESS:
             return Availability(action, False, _("The Discussion is already with Allegro."))
-        if d.seller_replied_at is not None:
+        # DSC-24: a late reply does not take the right away.
+        if replied_in_time(d):
             return Availability(
                 action,
                 False,
                 _("The seller replied in time. If you cannot agree, mark the Discussion as unresolved."),
                 available_from=None,
             )
-        if d.reply_due_at and now < d.reply_due_at:
+        if d.reply_due_at and not late(now, d.reply_due_at):
             return Availability(
                 action,
                 False,

@@ -16,10 +16,10 @@ import time
 from datetime import UTC, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Discussion, Message, Notification, Role, StatusChange
+from .models import Discussion, Message, Notification, Proposal, Role, StatusChange
 from .notifications import send_outbox  # noqa: F401  (a scheduled task)
 from .rules import REMINDERS_BEFORE
 
@@ -109,7 +109,9 @@ def mark_seller_overdue(now=None, batch=BATCH):
     """DSC-08: the 24 business hours passed with no reply → seller overdue, the buyer
     may ask for help. DSC-09: no reply to a mediator in time → flagged (MED-08)."""
     now = (now or timezone.now()).astimezone(UTC)
-    overdue_q = Q(is_open=True, seller_replied_at__isnull=True, seller_overdue_at__isnull=True, reply_due_at__lte=now)
+    # DSC-23: a deadline passes after its instant (a reply at the instant is in time);
+    # a late reply marks the seller overdue itself (services._record_seller_reply).
+    overdue_q = Q(is_open=True, seller_replied_at__isnull=True, seller_overdue_at__isnull=True, reply_due_at__lt=now)
 
     def overdue(rows):
         Discussion.objects.filter(overdue_q, pk__in=[r.pk for r in rows]).update(seller_overdue_at=now)
@@ -121,7 +123,7 @@ def mark_seller_overdue(now=None, batch=BATCH):
         is_open=True,
         seller_replied_to_mediator_at__isnull=True,
         seller_ignored_mediator_at__isnull=True,
-        mediator_reply_due_at__lte=now,
+        mediator_reply_due_at__lt=now,
     )
 
     def ignored(rows):
@@ -164,9 +166,14 @@ def _close(rows, *, due_q, close_reason, code, now):
     Discussion.objects.filter(due_q, pk__in=ids).update(
         status=Discussion.Status.RESOLVED,
         is_open=False,
+        version=F("version") + 1,  # a page rendered before the close no longer applies (SAFE-02)
         close_reason=close_reason,
         closed_at=now,
         delivery_close_at=None,
+    )
+    # DSC-25: a close supersedes the proposals still waiting, as every other close does.
+    Proposal.objects.filter(discussion_id__in=ids, status=Proposal.Status.PENDING).update(
+        status=Proposal.Status.SUPERSEDED, decided_at=now
     )
     StatusChange.objects.bulk_create(
         StatusChange(

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.business_time import business_time_between
 from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 from core.uploads import check_uploads
 from orders import audit
 from orders.models import OrderLine
@@ -20,7 +22,17 @@ from .. import rules
 from ..models import Attachment, Discussion, Message, Notification, Reason, Role, Solution
 from ..notifications import notify
 from ..rules import Action
-from .transitions import _auto_message, _now, _parties, _record_change, _supersede_proposals, _transition
+from .transitions import (
+    STATE_CHANGED,
+    _auto_message,
+    _now,
+    _parties,
+    _record_change,
+    _require_seen,
+    _supersede_proposals,
+    _transition,
+    what_changed,
+)
 
 MAX_MESSAGE_LENGTH = 20_000  # the marketplace's public API limit (DSC-11)
 MAX_ATTACHMENTS = 5
@@ -72,6 +84,17 @@ def _reply_window(discussion, start):
         "seller_overdue_at": None,
         "deadline_warning_sent_at": None,
         "help_requested_at": None,
+    }
+
+
+def _mediation_over():
+    """DSC-25: a reopening starts without the earlier mediation's deadline and flags (its
+    join and conclusion stay on record; a mediator may join anew)."""
+    return {
+        "mediator_first_message_at": None,
+        "mediator_reply_due_at": None,
+        "seller_replied_to_mediator_at": None,
+        "seller_ignored_mediator_at": None,
     }
 
 
@@ -138,10 +161,11 @@ def open_discussion(
     files=(),
     now=None,
     opened_by_mediator=None,
+    once=None,
 ):
     """DSC-01…05: the buyer (or a mediator on their behalf, MED-03) starts a Discussion
     about one order line; the automatic first message starts it; the seller has 24
-    business hours to reply."""
+    business hours to reply. `once`: the form's submission (SAFE-01, core.once)."""
     now = _now(now)
     if order.buyer_id != buyer.pk:
         raise DomainError(_("Only the buyer of this order can start a Discussion."))
@@ -168,6 +192,7 @@ def open_discussion(
     market = order.market
     try:
         with transaction.atomic():
+            claim = consume(once)
             discussion = Discussion(
                 order=order,
                 line=line,
@@ -221,6 +246,7 @@ def open_discussion(
                 now=now,
                 due=discussion.reply_due_at.isoformat(),
             )
+            claim.done(discussion)
     except IntegrityError:
         raise DomainError(
             _("There is already an open Discussion about this product. Continue it instead."), field="line"
@@ -231,7 +257,7 @@ def open_discussion(
 # --- Messages -----------------------------------------------------------------------
 
 
-def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.REGULAR, now=None):
+def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.REGULAR, now=None, once=None):
     """DSC-11: a message of the buyer, the seller or a joined mediator. A seller message
     is the seller's reply (DSC-07/10); a buyer message after a delivery cancels the
     DSC-20(b) auto-close. The Discussion row is claimed with a compare-and-set on
@@ -242,9 +268,8 @@ def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.
     text = _clean_text(text, required=kind == Message.Kind.REGULAR and not files)
     checked = _check_files(files)
     with transaction.atomic():
+        consume(once)
         updates = {"last_message_at": now, "last_message_status": _last_status(role)}
-        if role == Role.BUYER:
-            updates["delivery_close_at"] = None
         if not Discussion.objects.filter(pk=discussion.pk, is_open=True).update(**updates):
             raise DomainError(
                 _("The Discussion was closed a moment ago; your message was not sent. It is kept below."),
@@ -253,6 +278,11 @@ def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.
             )
         for key, value in updates.items():
             setattr(discussion, key, value)
+        if role == Role.BUYER and Discussion.objects.filter(pk=discussion.pk, delivery_close_at__gt=now).update(
+            delivery_close_at=None
+        ):
+            # DSC-20(b)/23: only a message before the close instant cancels the auto-close.
+            discussion.delivery_close_at = None
         message = Message.objects.create(
             discussion=discussion,
             author=author,
@@ -285,9 +315,18 @@ def _last_status(role):
 
 def _record_seller_reply(discussion, now):
     """DSC-07/09/10: the first seller reply of the current opening (and the first to a
-    mediator) is recorded once, by compare-and-set."""
+    mediator) is recorded once, by compare-and-set. DSC-23: a first reply after the
+    deadline is late whenever the sweep runs: the reply itself marks the seller overdue
+    (as the sweep would have at the deadline) and, after the mediator's deadline, as
+    ignoring Allegro (MED-08)."""
     if Discussion.objects.filter(pk=discussion.pk, seller_replied_at__isnull=True).update(seller_replied_at=now):
         discussion.seller_replied_at = now
+        if rules.late(now, discussion.reply_due_at) and Discussion.objects.filter(
+            pk=discussion.pk, seller_overdue_at__isnull=True
+        ).update(seller_overdue_at=discussion.reply_due_at):
+            discussion.seller_overdue_at = discussion.reply_due_at
+            _auto_message(discussion, "SELLER_OVERDUE", now=discussion.reply_due_at)
+            notify(discussion.buyer, Notification.Kind.DEADLINE_MISSED, discussion, now=now)
         if discussion.first_reply_seconds is None:
             seconds = int(
                 business_time_between(
@@ -302,6 +341,10 @@ def _record_seller_reply(discussion, now):
         pk=discussion.pk, seller_replied_to_mediator_at__isnull=True
     ).update(seller_replied_to_mediator_at=now):
         discussion.seller_replied_to_mediator_at = now
+        if rules.late(now, discussion.mediator_reply_due_at) and Discussion.objects.filter(
+            pk=discussion.pk, seller_ignored_mediator_at__isnull=True
+        ).update(seller_ignored_mediator_at=discussion.mediator_reply_due_at):
+            discussion.seller_ignored_mediator_at = discussion.mediator_reply_due_at
 
 
 def _record_mediator_message(discussion, now):
@@ -316,11 +359,13 @@ def _record_mediator_message(discussion, now):
 # --- Buyer's decisions --------------------------------------------------------------
 
 
-def mark_resolved(discussion, *, buyer, now=None):
+def mark_resolved(discussion, *, buyer, now=None, once=None, seen_version=None):
     """DSC-16."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.BUYER, Action.MARK_RESOLVED, now)
     with transaction.atomic():
+        consume(once)
         _transition(
             discussion,
             actor=buyer,
@@ -336,11 +381,13 @@ def mark_resolved(discussion, *, buyer, now=None):
     return discussion
 
 
-def mark_unresolved(discussion, *, buyer, now=None):
+def mark_unresolved(discussion, *, buyer, now=None, once=None, seen_version=None):
     """DSC-17: after 7/14 days; the case goes to the mediators' queue (MED-01)."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.BUYER, Action.MARK_UNRESOLVED, now)
     with transaction.atomic():
+        consume(once)
         _transition(
             discussion,
             actor=buyer,
@@ -356,32 +403,41 @@ def mark_unresolved(discussion, *, buyer, now=None):
     return discussion
 
 
-def ask_for_help(discussion, *, buyer, now=None):
+def ask_for_help(discussion, *, buyer, now=None, once=None, seen_version=None):
     """DSC-08: the seller missed the deadline; the buyer asks Allegro to join."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.BUYER, Action.ASK_FOR_HELP, now)
     with transaction.atomic():
+        consume(once)
         if not Discussion.objects.filter(
-            pk=discussion.pk, is_open=True, help_requested_at__isnull=True, seller_replied_at__isnull=True
+            # DSC-24: no reply, or a late one.
+            Q(seller_replied_at__isnull=True) | Q(seller_replied_at__gt=F("reply_due_at")),
+            pk=discussion.pk,
+            is_open=True,
+            help_requested_at__isnull=True,
+            version=discussion.version,
         ).update(
+            version=discussion.version + 1,
             help_requested_at=now,
             seller_overdue_at=Coalesce("seller_overdue_at", "reply_due_at"),
             # With Allegro now: no 30-day auto-resolve and no delivery auto-close (DSC-18 decision).
             auto_resolve_at=None,
             delivery_close_at=None,
         ):
-            raise ConcurrentUpdate(_("The Discussion changed in the meantime. Reload the page and try again."))
+            raise ConcurrentUpdate(what_changed(discussion), code=STATE_CHANGED)
         discussion.refresh_from_db()
         _auto_message(discussion, "HELP_REQUESTED", now=now)
         notify(discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now)
     return discussion
 
 
-def reopen_discussion(discussion, *, buyer=None, mediator=None, reason="", now=None):
+def reopen_discussion(discussion, *, buyer=None, mediator=None, reason="", now=None, once=None, seen_version=None):
     """DSC-19: the buyer reopens a closed Discussion once, up to 730 days after the
     purchase; a mediator can reopen at the buyer's request (with a reason) without
     using up the buyer's reopening. A new seller deadline and 30-day period start."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     if mediator is None:
         rules.require(discussion, Role.BUYER, Action.REOPEN, now)
     elif discussion.is_open:
@@ -390,12 +446,14 @@ def reopen_discussion(discussion, *, buyer=None, mediator=None, reason="", now=N
         raise DomainError(_("Give the reason for reopening."), field="reason")
     try:
         with transaction.atomic():
+            consume(once)
             fields = {
                 "opened_at": now,
                 "closed_at": None,
                 "delivery_close_at": None,
                 **_reply_window(discussion, now),
                 **_thirty_days(now),
+                **_mediation_over(),
             }
             if mediator is None:
                 fields["reopen_count"] = discussion.reopen_count + 1

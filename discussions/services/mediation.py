@@ -1,13 +1,18 @@
 """Mediation: a mediator joins a Discussion (MED-02), opens one on the buyer's behalf
 (MED-03), grants Allegro Protect (MED-04), concludes the mediation (MED-05) or reopens a
-closed Discussion at the buyer's request (MED-06). Every decision is audited (MED-07)."""
+closed Discussion at the buyer's request (MED-06). Every decision is audited (MED-07).
+
+Each takes the decision page's submission (`once`, SAFE-01) and the version of the
+Discussion the page showed (`seen_version`, SAFE-02)."""
 
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 from orders import audit
 
 from .. import rules
@@ -15,18 +20,33 @@ from ..models import Compensation, Discussion, MediationOutcome, Notification, R
 from ..notifications import notify
 from ..rules import Action
 from .conversation import open_discussion, reopen_discussion
-from .transitions import _auto_message, _now, _parties, _require_reason, _supersede_proposals, _transition
+from .transitions import (
+    _auto_message,
+    _now,
+    _parties,
+    _require_reason,
+    _require_seen,
+    _supersede_proposals,
+    _transition,
+)
 
 
-def join_discussion(discussion, *, mediator, now=None):
+def join_discussion(discussion, *, mediator, now=None, once=None, seen_version=None):
     """MED-02: a mediator joins; both parties see that Allegro joined. While a mediator
     is in, the Discussion is not auto-resolved (DSC-18 decision)."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.MEDIATOR, Action.JOIN, now)
     with transaction.atomic():
-        if not Discussion.objects.filter(pk=discussion.pk, is_open=True, mediator_joined_at__isnull=True).update(
+        consume(once)
+        # DSC-25: after a reopen the earlier mediation is over and another may begin.
+        not_active = Q(mediator_joined_at__isnull=True) | Q(mediation_concluded_at__isnull=False)
+        if not Discussion.objects.filter(not_active, pk=discussion.pk, is_open=True).update(
+            version=F("version") + 1,
             mediator=mediator,
             mediator_joined_at=now,
+            mediation_concluded_at=None,
+            mediation_outcome="",
             auto_resolve_at=None,
             delivery_close_at=None,
             mediator_first_message_at=None,
@@ -47,10 +67,11 @@ def _snapshot(discussion):
     return {"status": discussion.status, "is_open": discussion.is_open, "close_reason": discussion.close_reason}
 
 
-def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None):
+def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None, once=None, seen_version=None):
     """MED-04 / DSC-20(c): Allegro Protect compensation (at most the order value), paid by
     the marketplace without charging the seller; the Discussion closes as resolved."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     reason = _require_reason(reason)
     if not discussion.is_open:
         raise DomainError(_("The Discussion is closed."))
@@ -65,6 +86,7 @@ def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None):
         )
     before = _snapshot(discussion)
     with transaction.atomic():
+        consume(once)
         compensation = Compensation.objects.create(
             discussion=discussion, amount=value, granted_by=mediator, granted_at=now, reason=reason
         )
@@ -95,11 +117,12 @@ def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None):
     return compensation
 
 
-def conclude_mediation(discussion, *, mediator, outcome, reason, now=None):
+def conclude_mediation(discussion, *, mediator, outcome, reason, now=None, once=None, seen_version=None):
     """MED-05: the mediator concludes with a recorded outcome and the Discussion closes.
     An agreement closes it as resolved; any other outcome leaves it unresolved and
     closed (DSC-15)."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     reason = _require_reason(reason)
     if outcome not in MediationOutcome.values or outcome == MediationOutcome.ALLEGRO_PROTECT:
         raise DomainError(_("Choose the outcome of the mediation."), field="outcome")
@@ -108,6 +131,7 @@ def conclude_mediation(discussion, *, mediator, outcome, reason, now=None):
     to_status = Discussion.Status.RESOLVED if outcome == MediationOutcome.AGREEMENT else Discussion.Status.UNRESOLVED
     before = _snapshot(discussion)
     with transaction.atomic():
+        consume(once)
         _transition(
             discussion,
             actor=mediator,
@@ -135,19 +159,21 @@ def conclude_mediation(discussion, *, mediator, outcome, reason, now=None):
     return discussion
 
 
-def reopen_at_buyers_request(discussion, *, mediator, reason, now=None):
+def reopen_at_buyers_request(discussion, *, mediator, reason, now=None, once=None, seen_version=None):
     """MED-06 / DSC-19: a mediator reopens a closed Discussion at the buyer's request;
     it does not use up the buyer's one reopening. Audited."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     reason = _require_reason(reason)
     before = _snapshot(discussion)
     with transaction.atomic():
+        consume(once)
         reopen_discussion(discussion, mediator=mediator, reason=reason, now=now)
         audit.record(mediator, "REOPEN", discussion, reason=reason, before=before, after=_snapshot(discussion), now=now)
     return discussion
 
 
-def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution="", note, now=None):
+def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution="", note, now=None, once=None):
     """MED-03: the buyer reported a problem to the marketplace; a mediator opens the
     Discussion for them, marked as opened by Allegro, with the mediator already joined.
     The 1-hour and 730-day windows of DSC-01 still bound it. Audited."""
@@ -157,6 +183,7 @@ def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution
     if not window.allowed:
         raise DomainError(window.reason)
     with transaction.atomic():
+        claim = consume(once)
         discussion = open_discussion(
             order,
             buyer=order.buyer,
@@ -166,6 +193,7 @@ def open_on_buyers_behalf(order, *, mediator, line_id, reason, expected_solution
             now=now,
             opened_by_mediator=mediator,
         )
+        claim.done(discussion)
         for recipient in _parties(discussion):
             notify(recipient, Notification.Kind.MEDIATOR_JOINED, discussion, now=now)
         audit.record(mediator, "OPEN_ON_BEHALF", discussion, reason=note, after=_snapshot(discussion), now=now)

@@ -4,7 +4,7 @@ a full refund."""
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from orders.models import OrderEvent
 
@@ -53,7 +53,7 @@ def _order_event_message(discussion, event, now):
         discussion.reason in rules.EVENT_REPLY_REASONS
         and discussion.seller_replied_at is None
         and discussion.reply_due_at is not None
-        and now <= discussion.reply_due_at
+        and not rules.late(now, discussion.reply_due_at)
     )
     waiting = False
     if event.kind == OrderEvent.Kind.DELIVERED and discussion.reason == Reason.NOT_RECEIVED:
@@ -66,8 +66,10 @@ def _order_event_message(discussion, event, now):
                 is_open=True,
                 status=Discussion.Status.IN_PROGRESS,
                 help_requested_at__isnull=True,
-                mediator_joined_at__isnull=True,
-            ).update(delivery_close_at=until)
+            )
+            # DSC-25/26: an active mediator stops the close; a concluded one (before a reopen) does not.
+            .filter(Q(mediator_joined_at__isnull=True) | Q(mediation_concluded_at__isnull=False))
+            .update(delivery_close_at=until)
         )
         if waiting:
             code, params = "DELIVERED_WAITING", {"at": now.isoformat(), "until": until.isoformat()}
@@ -85,7 +87,11 @@ def _order_event_message(discussion, event, now):
 def _close_full_refund(discussion, now):
     """DSC-20(a), immediately. Inside the deadline it is also the seller's reply (DSC-07),
     so the first-reply time is recorded for the sales-quality figures."""
-    if discussion.seller_replied_at is None and discussion.reply_due_at and now <= discussion.reply_due_at:
+    if (
+        discussion.seller_replied_at is None
+        and discussion.reply_due_at
+        and not rules.late(now, discussion.reply_due_at)
+    ):
         _record_seller_reply(discussion, now)
     _transition(
         discussion,

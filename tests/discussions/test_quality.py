@@ -181,14 +181,17 @@ def test_qlt_01_reply_shares_use_answered_and_missed_as_the_denominator(quality_
     assert (long.share_24h, long.share_2h) == (62.5, 37.5)
 
 
-def test_qlt_01_unanswered_discussion_counts_as_missed_once_its_deadline_passes(bulk_offer, buyer, seller):
+def test_qlt_01_dsc_23_unanswered_discussion_counts_as_missed_once_its_deadline_passes(bulk_offer, buyer, seller):
     d = discussion_at(bulk_offer, buyer, local(2026, 12, 14, 10))  # Monday; due Tuesday 10:00
 
     before, _ = figures(seller.seller_account, now=local(2026, 12, 15, 9, 59))
-    after, _ = figures(seller.seller_account, now=local(2026, 12, 15, 10))
+    at, _ = figures(seller.seller_account, now=local(2026, 12, 15, 10))
+    after, _ = figures(seller.seller_account, now=local(2026, 12, 15, 10, 0, 1))
 
     assert fresh(d).reply_due_at == local(2026, 12, 15, 10)
     assert (before.pending, before.missed, before.needs_reply, before.share_24h) == (1, 0, 0, None)
+    # DSC-23: a reply at the deadline instant would still be in time.
+    assert (at.pending, at.missed) == (1, 0)
     assert (after.pending, after.missed, after.needs_reply, after.share_24h) == (0, 1, 1, 0)
 
 
