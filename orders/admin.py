@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from core.admin import MarketFilter, ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
 from core.errors import DomainError
 
-from . import commission, services
+from . import commission, tracking
 from .models import (
     AuditRecord,
     CommissionRefund,
@@ -55,8 +55,8 @@ class SimulatedParcelMarketFilter(MarketFilter):
 
 class AuditMarketFilter(MarketFilter):
     """Records about an object of the market: a Discussion, a report, an application, a
-    seller account, a block or an inactive-buyer entry (the models audit.record is
-    called with)."""
+    seller account, a block, an inactive-buyer entry or a shipment (the models
+    audit.record is called with)."""
 
     @staticmethod
     def audited_paths():
@@ -69,6 +69,7 @@ class AuditMarketFilter(MarketFilter):
             (apps.get_model("buyers", "InactiveBuyer"), "seller_account__market"),
             (CommissionRefund, "order__market"),
             (SellerAccount, "market"),
+            (Shipment, "order__market"),
         ]
 
     def market_condition(self, code):
@@ -228,14 +229,21 @@ class ShipmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Simulated carrier: report the selected parcels as delivered now"))
+    def has_simulate_delivery_permission(self, request):
+        """SAFE-06: deliveries are the carrier's fact. Simulating one is a superuser's tool,
+        offered only while the simulated carrier is the configured tracking provider."""
+        return request.user.is_superuser and tracking.simulation_configured()
+
+    @admin.action(
+        description=_("Simulated carrier: report the selected parcels as delivered now"),
+        permissions=["simulate_delivery"],
+    )
     def simulate_delivery(self, request, queryset):
         now = timezone.now()
         done = 0
-        for shipment in queryset.select_related("order"):
+        for shipment in queryset.filter(delivered_at__isnull=True).order_by("pk"):
             try:
-                services.simulate_carrier_delivery(shipment.carrier, shipment.tracking_number, delivered_at=now)
-                done += services.record_delivery(shipment, delivered_at=now, now=now)
+                done += tracking.simulate_delivery(shipment, actor=request.user, now=now)
             except DomainError as error:
                 self.message_user(request, f"{shipment}: {error.message}", messages.ERROR)
         self.message_user(
@@ -246,10 +254,16 @@ class ShipmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SimulatedParcel)
-class SimulatedParcelAdmin(admin.ModelAdmin):
+class SimulatedParcelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The simulated carrier's state, read-only: it changes through the audited action on
+    shipments (SAFE-06) or `manage.py simulate_tracking`, never by editing a row."""
+
     list_display = ["carrier", "tracking_number", "delivered_at"]
     list_filter = [SimulatedParcelMarketFilter, "carrier"]
     search_fields = ["tracking_number"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditRecord)
