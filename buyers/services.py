@@ -90,16 +90,22 @@ def linked_entry(account, buyer, now=None):
 
 
 def check_buyer(account, login, *, now=None):
-    """BLK-03: may this login be added to the account's tab? Raises DomainError saying why not."""
+    """BLK-03: may this login be added to the account's tab? Raises DomainError saying why not.
+    SAFE-12: an unknown login, a staff account, the seller's own login and a deactivated
+    account get the same answer as a buyer who is not eligible, naming the login as typed,
+    so the wizard does not tell which logins exist."""
     now = _now(now)
     login = (login or "").strip()
     if not login:
         raise DomainError(_("Enter the buyer's login."), field="login")
-    buyer = get_user_model().objects.filter(username__iexact=login, is_active=True).first()
+    buyer = (
+        get_user_model()
+        .objects.filter(username__iexact=login, is_active=True, is_staff=False, is_superuser=False)
+        .exclude(pk=account.user_id)
+        .first()
+    )
     if buyer is None:
-        raise DomainError(_("There is no buyer with the login “%(login)s”.") % {"login": login}, field="login")
-    if buyer.pk == account.user_id:
-        raise DomainError(_("You cannot add your own account."), field="login")
+        raise _not_eligible(login)
     if active_entries(account).filter(buyer=buyer, expires_at__gt=now).exists():
         raise DomainError(
             _("%(login)s is already in your inactive buyers tab.") % {"login": buyer.username}, field="login"
@@ -107,17 +113,21 @@ def check_buyer(account, login, *, now=None):
     orders = recent_orders(account, buyer, now)
     linked = linked_entry(account, buyer, now)
     if not orders and linked is None:
-        raise DomainError(
-            _(
-                "You cannot add %(login)s: they have not bought from this account in the last 180 days, "
-                "and they are not in the tab of an account linked to this one. If a buyer has never bought "
-                "from you, you have no justified reason to refuse to sell to them."
-            )
-            % {"login": buyer.username},
-            field="login",
-            code="not_eligible",
-        )
+        raise _not_eligible(login)
     return BuyerCheck(buyer=buyer, linked_entry=linked, recent_orders=orders)
+
+
+def _not_eligible(login):
+    return DomainError(
+        _(
+            "You cannot add %(login)s: they have not bought from this account in the last 180 days, "
+            "and they are not in the tab of an account linked to this one. If a buyer has never bought "
+            "from you, you have no justified reason to refuse to sell to them."
+        )
+        % {"login": login},
+        field="login",
+        code="not_eligible",
+    )
 
 
 def _clean_note(note):

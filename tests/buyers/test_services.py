@@ -310,7 +310,8 @@ def test_blk_03_the_sellers_own_login_is_refused(seller_account, seller):
         services.check_buyer(seller_account, seller.username, now=ADDED)
 
     assert refused.value.field == "login"
-    assert "own account" in refused.value.message
+    # SAFE-12: the same answer as any login that cannot be added.
+    assert "have not bought from this account in the last 180 days" in refused.value.message
 
 
 def test_blk_03_a_buyer_already_in_the_tab_is_refused(seller_account, seller, buyer, entry, evidence):

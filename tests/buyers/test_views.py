@@ -304,13 +304,15 @@ def test_blk_03_not_eligible_buyer_sees_why_and_the_faq(client, seller, other_bu
     assert not client.session.get(SESSION_KEY)
 
 
-def test_blk_03_unknown_login_gets_its_own_message_without_the_faq(client, seller):
+def test_blk_03_safe_12_unknown_login_gets_the_not_eligible_message_and_the_faq(client, seller):
     client.force_login(seller)
 
     page = body(start(client, "nobody"))
 
-    assert "There is no buyer with the login “nobody”." in page
-    assert FAQ_ANSWER not in page
+    # SAFE-12: the same answer as a login that exists, so logins cannot be probed.
+    assert NOT_ELIGIBLE in page
+    assert "You cannot add nobody:" in page
+    assert FAQ_ANSWER in page
 
 
 def test_blk_03_a_buyer_who_bought_more_than_180_days_ago_is_not_eligible(client, seller, buyer, bulk_offer):
