@@ -22,7 +22,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from core.errors import DomainError
-from core.uploads import check_upload
+from core.uploads import check_upload, file_name_for
 from discussions.models import Attachment
 
 from . import issue_serializers as s
@@ -225,7 +225,12 @@ class AttachmentView(IssuesView):
             if declaration is None:
                 raise Http404
             stored, name, content_type = declaration.file, declaration.file_name, declaration.content_type
-        return FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+        # SAFE-08: named with the detected type's extension, whatever name was declared.
+        response = FileResponse(
+            stored.open("rb"), as_attachment=True, filename=file_name_for(name, content_type), content_type=content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def _already_uploaded():

@@ -2,6 +2,8 @@
 evidence, read-only; a mediator removes an entry that abuses the tab, with a reason,
 through the same service the seller's trash icon uses (audited, MED-07)."""
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -14,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, decision_view, market_filter
+from core.uploads import file_name_for
 
 from . import services
 from .models import EvidenceImage, InactiveBuyer
@@ -162,6 +165,8 @@ class InactiveBuyerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         image = get_object_or_404(EvidenceImage, pk=image_pk)
         field = image.thumbnail if request.GET.get("thumb") else image.file
         response = FileResponse(field.open("rb"), content_type=image.content_type)
+        name = file_name_for(image.original_name, image.content_type)  # SAFE-08
+        response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'"
         response["Cache-Control"] = "private, max-age=3600"

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import market_date
 from core.errors import DomainError
+from core.uploads import file_name_for
 from orders.access import seller_account_for
 
 from . import presenters, services
@@ -92,7 +93,8 @@ def _serve_evidence(request, pk, *, thumbnail):
     image = get_evidence_image(request.user, getattr(request.user, "seller_account", None), pk)
     field = image.thumbnail if thumbnail else image.file
     response = FileResponse(field.open("rb"), content_type=image.content_type)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(image.original_name)}"
+    name = file_name_for(image.original_name, image.content_type)  # SAFE-08: the detected type's extension
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, max-age=3600"

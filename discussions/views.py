@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.uploads import file_name_for
 from orders.access import get_buyer_order, seller_account_for
 
 from . import detail_presenters, list_presenters, presenters, quality, rules, services
@@ -340,7 +341,8 @@ def attachment(request, pk):
     item = get_attachment_for(request.user, pk)
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
     disposition = "inline" if item.is_image or item.content_type == "application/pdf" else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quote(item.original_name)}"
+    name = file_name_for(item.original_name, item.content_type)  # SAFE-08: the detected type's extension
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, max-age=3600"

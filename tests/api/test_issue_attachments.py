@@ -17,6 +17,7 @@ from api.issue_attachments import RawBody
 from api.models import AttachmentDeclaration
 from discussions import services
 from discussions.models import Attachment, Message, Report, Role
+from tests import files
 from tests.api.conftest import ApiClient
 from tests.api.contract import body
 from tests.api.test_issues import NOW, png, upload
@@ -39,7 +40,8 @@ def gif():
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# A real one-page PDF: a file that only starts and ends like one is refused (SAFE-08).
+PDF = files.pdf()
 
 
 def path_of(location):

@@ -33,6 +33,7 @@ from discussions.rules import Action
 from discussions.texts import render_automatic
 from orders import services as order_services
 from orders.models import Order, Shipment
+from tests import files
 from tests.discussions.conftest import (
     BOUGHT,
     DAY,
@@ -51,7 +52,8 @@ CloseReason = Discussion.CloseReason
 LastMessage = Discussion.LastMessageStatus
 Kind = Notification.Kind
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+# A real one-page PDF: a file that only starts and ends like one is refused (SAFE-08).
+PDF_BYTES = files.pdf()
 
 
 # --- helpers --------------------------------------------------------------------------
