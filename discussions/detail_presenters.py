@@ -9,6 +9,11 @@ forms rendered once per process and language (discussions.presenters). The marku
 repeated per message and per action button is written here too, from the *_HTML
 patterns below: a template node per value cost more than the rest of the page. The
 template keeps the page's layout.
+
+Every form of the page carries `form_inputs`, made per request by the view: the CSRF
+token and the one-time form token (SAFE-01, core.once). Every button of the state
+machine also carries the version of the Discussion it was rendered from, and an answer
+the proposal it answers (SAFE-02).
 """
 
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from core.dates import date_formatter
+from core.once import version_input
 from core.prepared import PreparedQuery
 
 from . import rules
@@ -50,7 +56,7 @@ class MessageView:
 # One action of the state machine (DSC-22): a button when allowed, a disabled button
 # with why and from when otherwise.
 ALLOWED_BUTTON_HTML = """
-  <form method="post" action="{url}" class="action-form">{csrf_input}
+  <form method="post" action="{url}" class="action-form">{form_inputs}
     <button type="submit" class="button {css}">{label}</button>
     {until}
   </form>
@@ -63,15 +69,15 @@ DISABLED_BUTTON_HTML = """
 """
 
 
-def _button(action, availability, market, csrf_input, url="", css="button-secondary"):
-    """The markup of one action's button."""
+def _button(action, availability, market, form_inputs, url="", css="button-secondary"):
+    """The markup of one action's button; `form_inputs` are its hidden inputs."""
     label = escape(str(ACTION_LABELS[action]))
     if availability.allowed:
         until = ""
         if availability.available_until is not None:
             text = _("until %(until)s") % {"until": escape(local_text(availability.available_until, market))}
             until = f'<span class="help">{text}</span>'
-        return ALLOWED_BUTTON_HTML.format(url=url, csrf_input=csrf_input, css=css, label=label, until=until)
+        return ALLOWED_BUTTON_HTML.format(url=url, form_inputs=form_inputs, css=css, label=label, until=until)
     why = escape(str(availability.reason))
     if availability.available_from is not None:
         text = _("Available from %(from)s.") % {"from": escape(local_text(availability.available_from, market))}
@@ -150,7 +156,7 @@ IMAGE_HTML = '<img src="{url}" alt="{name}" loading="lazy" width="96" height="96
 REPORT_HTML = """
       <details class="report">
         <summary>{summary}</summary>
-        <form method="post" action="{url}">{csrf_input}
+        <form method="post" action="{url}">{form_inputs}
           <fieldset><legend>{legend}</legend>
             {choices}
           </fieldset>
@@ -163,7 +169,7 @@ CHOICE_HTML = '<label class="radio"><input type="radio" name="category" value="{
 _PK = "\x00pk\x00"  # where a message's pk goes in its report form (never in the form's texts)
 
 
-def _report_form(report_url, csrf_input):
+def _report_form(report_url, form_inputs):
     """RPT-01: the report form of a message, translated once per page and split where
     the message's pk goes, so each message's form is one join."""
     from .forms import ReportForm
@@ -175,7 +181,7 @@ def _report_form(report_url, csrf_input):
     html = REPORT_HTML.format(
         summary=_("Report a violation"),
         url=report_url,
-        csrf_input=csrf_input,
+        form_inputs=form_inputs,
         legend=_("The message contains"),
         choices=choices,
         pk=_PK,
@@ -190,7 +196,7 @@ def _text_html(text):
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def conversation(discussion, role, user, csrf_input):
+def conversation(discussion, role, user, form_inputs):
     """The messages of the Discussion page as the reader sees them: authors, badges and
     automatic messages in the reader's language (I18N-01), times in the market's zone,
     hidden messages replaced, attachments linked, the report form where RPT-01 allows.
@@ -248,7 +254,7 @@ def conversation(discussion, role, user, csrf_input):
             if services.can_report(view, user):
                 if report_form is None:
                     report_url = url_format(report_name, 2).format(discussion.pk, _PK)
-                    report_form = _report_form(report_url, csrf_input)
+                    report_form = _report_form(report_url, form_inputs)
                 parts.append(str(view.pk).join(report_form))
             body = "".join(parts)
         local = row["created_at"].astimezone(tz)
@@ -279,9 +285,13 @@ BUYER_BUTTONS = (
 BUYER_PROPOSAL_BUTTONS = ((Action.ACCEPT_PROPOSAL, "button-primary"), (Action.DECLINE_PROPOSAL, "button-secondary"))
 
 
-def _buttons(discussion, role, allowed, csrf_input):
+PROPOSAL_INPUT_HTML = '<input type="hidden" name="proposal" value="{pk}">'
+
+
+def _buttons(discussion, role, allowed, state_inputs, proposal):
     """The page's buttons as markup: (the answers to a proposal, the actions, whether the
-    seller's proposal form is shown instead of a disabled "Propose" button)."""
+    seller's proposal form is shown instead of a disabled "Propose" button).
+    `state_inputs`: the page's form inputs with the Discussion's version."""
     from .models import Role
 
     market = discussion.market
@@ -289,20 +299,23 @@ def _buttons(discussion, role, allowed, csrf_input):
     if role == Role.BUYER:
         url = url_format("discussions:buyer_action", 2)
 
-        def buttons(actions):
+        def buttons(actions, inputs):
             return SafeString(
                 "".join(
-                    _button(action, allowed[action], market, csrf_input, url.format(pk, SLUG_BY_ACTION[action]), css)
+                    _button(action, allowed[action], market, inputs, url.format(pk, SLUG_BY_ACTION[action]), css)
                     for action, css in actions
                 )
             )
 
-        return buttons(BUYER_PROPOSAL_BUTTONS), buttons(BUYER_BUTTONS), False
+        answer_inputs = state_inputs
+        if proposal is not None:
+            answer_inputs += PROPOSAL_INPUT_HTML.format(pk=int(proposal.pk))
+        return buttons(BUYER_PROPOSAL_BUTTONS, answer_inputs), buttons(BUYER_BUTTONS, state_inputs), False
     url = url_format("discussions:seller_request_end").format(pk)
-    markup = _button(Action.REQUEST_END, allowed[Action.REQUEST_END], market, csrf_input, url)
+    markup = _button(Action.REQUEST_END, allowed[Action.REQUEST_END], market, state_inputs, url)
     can_propose = allowed[Action.PROPOSE].allowed
     if not can_propose:
-        markup += _button(Action.PROPOSE, allowed[Action.PROPOSE], market, csrf_input)
+        markup += _button(Action.PROPOSE, allowed[Action.PROPOSE], market, state_inputs)
     return "", SafeString(markup), can_propose
 
 
@@ -331,12 +344,14 @@ class DiscussionPage:
     propose_label: str
     propose_url: str
     proposal_fields: str
+    state_input: str
     facts: list
 
 
-def discussion_page(discussion, role, user, now, csrf_input, *, message_form=None, proposal_form=None):
+def discussion_page(discussion, role, user, now, form_inputs, *, message_form=None, proposal_form=None):
     """The Discussion page of `role` (buyer or seller) for `user` at `now`: the state
-    machine evaluated once (DSC-22), the deadlines explained (DSC-06), the conversation."""
+    machine evaluated once (DSC-22), the deadlines explained (DSC-06), the conversation.
+    `form_inputs`: the hidden inputs of every form (the CSRF and form tokens)."""
     from core.money import money
 
     from .forms import MessageForm, ProposalForm
@@ -354,7 +369,10 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         elif proposal.percent:
             proposal_value = f"{proposal.percent}%"
 
-    proposal_buttons, action_buttons, can_propose = _buttons(discussion, role, allowed, csrf_input)
+    state_input = version_input(discussion.version)
+    proposal_buttons, action_buttons, can_propose = _buttons(
+        discussion, role, allowed, form_inputs + state_input, proposal
+    )
 
     facts = [(mark_safe(_("Started")), local_text(discussion.created_at, market))]
     if discussion.reopen_count or discussion.opened_at != discussion.created_at:
@@ -374,7 +392,7 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         facts.append((mark_safe(_("Closed because")), discussion.get_close_reason_display()))
 
     reply = allowed[Action.REPLY]
-    messages = conversation(discussion, role, user, csrf_input)
+    messages = conversation(discussion, role, user, form_inputs)
     return DiscussionPage(
         list_url=url_format("discussions:buyer_list" if is_buyer else "discussions:seller_list", 0),
         order_url=url_format("orders:purchase_detail" if is_buyer else "orders:seller_order_detail").format(
@@ -403,5 +421,6 @@ def discussion_page(discussion, role, user, now, csrf_input, *, message_form=Non
         proposal_fields=form_html("discussions/includes/proposal_fields.html", ProposalForm, proposal_form)
         if can_propose
         else "",
+        state_input=state_input,
         facts=facts,
     )

@@ -175,6 +175,10 @@ class Discussion(models.Model):
     opened_at = models.DateTimeField(_("opened at (latest opening)"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("reopened by the buyer"), default=0)
+    # SAFE-02: raised by every change of the state the buttons are rendered from (status,
+    # open/closed, proposals, Allegro joining, the request for help); an action carries
+    # the version its page showed and applies only to it (discussions.services.transitions).
+    version = models.PositiveIntegerField(_("version"), default=0)
 
     # The seller's reply deadline of the current opening (DSC-06/07) and what became of it.
     reply_due_at = models.DateTimeField(_("seller reply due at"), null=True, blank=True)

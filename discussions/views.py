@@ -1,4 +1,8 @@
-"""Discussion pages for buyers and sellers (thin views: access, form, one service call)."""
+"""Discussion pages for buyers and sellers (thin views: access, form, one service call).
+
+Every form passes its submission to the service (`once`, SAFE-01: a repeated one shows
+the first result) and every button of the state machine the version of the Discussion
+its page showed (`seen_version`, and the proposal an answer names, SAFE-02)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.once import Submission, already_done, posted_number, token_input
 from core.uploads import file_name_for
 from orders.access import get_buyer_order, seller_account_for
 
@@ -48,6 +53,7 @@ def open_discussion(request, order_pk):
     form = OpenDiscussionForm(order=order)
     if request.method == "POST" and window.allowed:
         form = OpenDiscussionForm(request.POST, request.FILES, order=order)
+        once = Submission.of(request)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -61,12 +67,15 @@ def open_discussion(request, order_pk):
                     expected_percent=data["expected_percent"],
                     text=data["text"],
                     files=data["files"],
+                    once=once,
                 )
             except DomainError as error:
                 form.add_domain_error(error)
             else:
                 messages.success(request, _("Discussion started. The seller has 24 business hours to reply."))
                 return redirect(discussion)
+        if first := already_done(request, once):
+            return redirect(get_buyer_discussion(request.user, first.result_id))
     return render(
         request,
         "discussions/open.html",
@@ -97,7 +106,7 @@ def _detail_context(request, discussion, role, message_form=None, proposal_form=
         role,
         request.user,
         timezone.now(),
-        csrf_input(request),
+        csrf_input(request) + token_input(request),
         message_form=message_form,
         proposal_form=proposal_form,
     )
@@ -112,6 +121,7 @@ def buyer_detail(request, pk):
 
 def _post_message(request, discussion, role, template_status=400):
     form = MessageForm(request.POST, request.FILES)
+    once = Submission.of(request)
     if form.is_valid():
         try:
             services.post_message(
@@ -120,12 +130,15 @@ def _post_message(request, discussion, role, template_status=400):
                 role=role,
                 text=form.cleaned_data["text"],
                 files=form.cleaned_data["files"],
+                once=once,
             )
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, _("Message sent."))
             return None
+    if already_done(request, once):
+        return None
     return render(
         request,
         "discussions/detail.html",
@@ -152,7 +165,7 @@ BUYER_SERVICES = {
         gettext_lazy("We have asked an Allegro employee to join the Discussion."),
     ),
     Action.REOPEN: (
-        lambda discussion, buyer: services.reopen_discussion(discussion, buyer=buyer),
+        lambda discussion, buyer, **page: services.reopen_discussion(discussion, buyer=buyer, **page),
         gettext_lazy("The Discussion is open again."),
     ),
     Action.ACCEPT_PROPOSAL: (
@@ -171,10 +184,15 @@ def buyer_action(request, pk, slug):
     if action is None:
         raise Http404
     service, success = BUYER_SERVICES[action]
+    once = Submission.of(request)
+    page = {"once": once, "seen_version": posted_number(request)}
+    if action in (Action.ACCEPT_PROPOSAL, Action.DECLINE_PROPOSAL):
+        page["seen_proposal"] = posted_number(request, "proposal")
     try:
-        service(discussion, buyer=request.user)
+        service(discussion, buyer=request.user, **page)
     except DomainError as error:
-        messages.error(request, error.message)
+        if not already_done(request, once):
+            messages.error(request, error.message)
     else:
         messages.success(request, str(success))
     return redirect(discussion)
@@ -183,6 +201,7 @@ def buyer_action(request, pk, slug):
 def _report(request, discussion, message_pk, redirect_to):
     message = get_message_for(request.user, discussion, message_pk)
     form = ReportForm(request.POST)
+    once = Submission.of(request)
     if form.is_valid():
         try:
             services.report_message(
@@ -190,9 +209,11 @@ def _report(request, discussion, message_pk, redirect_to):
                 reporter=request.user,
                 category=form.cleaned_data["category"],
                 comment=form.cleaned_data["comment"],
+                once=once,
             )
         except DomainError as error:
-            messages.error(request, error.message)
+            if not already_done(request, once):
+                messages.error(request, error.message)
         else:
             messages.success(request, _("Thank you. An Allegro employee will review the report."))
     else:
@@ -252,14 +273,23 @@ def seller_message(request, pk):
 def seller_propose(request, pk):
     discussion = get_seller_discussion(request.user, pk)
     form = ProposalForm(request.POST)
+    once = Submission.of(request)
     if form.is_valid():
         try:
-            services.propose_solution(discussion, seller=request.user, **form.cleaned_data)
+            services.propose_solution(
+                discussion,
+                seller=request.user,
+                once=once,
+                seen_version=posted_number(request),
+                **form.cleaned_data,
+            )
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, _("Your proposal was sent to the buyer."))
             return redirect(discussion.get_seller_url())
+    if already_done(request, once):
+        return redirect(discussion.get_seller_url())
     return render(
         request,
         "discussions/detail.html",
@@ -272,10 +302,12 @@ def seller_propose(request, pk):
 @require_POST
 def seller_request_end(request, pk):
     discussion = get_seller_discussion(request.user, pk)
+    once = Submission.of(request)
     try:
-        services.request_end(discussion, seller=request.user)
+        services.request_end(discussion, seller=request.user, once=once, seen_version=posted_number(request))
     except DomainError as error:
-        messages.error(request, error.message)
+        if not already_done(request, once):
+            messages.error(request, error.message)
     else:
         messages.success(request, _("We asked the buyer to mark the Discussion as resolved."))
     return redirect(discussion.get_seller_url())
@@ -314,14 +346,17 @@ def seller_block_detail(request, pk):
 def seller_block_complaint(request, pk):
     block = get_seller_block(request.user, pk)
     form = BlockComplaintForm(request.POST)
+    once = Submission.of(request)
     if form.is_valid():
         try:
-            services.file_block_complaint(block, seller_user=request.user, text=form.cleaned_data["text"])
+            services.file_block_complaint(block, seller_user=request.user, text=form.cleaned_data["text"], once=once)
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, _("Your complaint was filed. Another Allegro employee will decide it."))
             return redirect(block.get_seller_url())
+    if already_done(request, once):
+        return redirect(block.get_seller_url())
     return _block_page(request, block, form, status=400)
 
 

@@ -1,6 +1,7 @@
 """A mediator's buttons on a Discussion's case: join, post as Allegro, open a Discussion on
 the buyer's behalf, grant Allegro Protect, conclude the mediation, reopen at the buyer's
-request (MED-02…06); each a form and one service call."""
+request (MED-02…06); each a form and one service call. Each page's form is done once
+(SAFE-01) and its decision applies to the state of the Discussion it showed (SAFE-02)."""
 
 from django import forms
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import decision_view
 from core.errors import DomainError
 from core.money import money
+from core.once import Submission, already_done, posted_number, version_input
 from orders.models import Order
 
 from .. import services
@@ -76,10 +78,14 @@ class MediationViewsMixin:
     def join_view(self, request, pk):
         discussion = self._get(request, pk)
         if request.method == "POST":
+            once = Submission.of(request)
             try:
-                services.join_discussion(discussion, mediator=request.user)
+                services.join_discussion(
+                    discussion, mediator=request.user, once=once, seen_version=posted_number(request)
+                )
             except DomainError as error:
-                self.message_user(request, error.message, messages.ERROR)
+                if not already_done(request, once):
+                    self.message_user(request, error.message, messages.ERROR)
             else:
                 self.message_user(request, _("You joined the Discussion as Allegro."), messages.SUCCESS)
             return redirect("admin:discussions_discussion_change", pk)
@@ -89,6 +95,7 @@ class MediationViewsMixin:
             {
                 **self.admin_site.each_context(request),
                 "discussion": discussion,
+                "version_input": version_input(discussion.version),
                 "opts": self.model._meta,
                 "title": _("Join Discussion %(number)s?") % {"number": discussion.number},
             },
@@ -100,6 +107,7 @@ class MediationViewsMixin:
             raise PermissionDenied
         order = get_object_or_404(Order.objects.select_related("market", "buyer"), pk=order_pk)
         form = OpenOnBehalfForm(request.POST or None, order=order)
+        once = Submission.of(request) if request.method == "POST" else None
         if request.method == "POST" and form.is_valid():
             try:
                 data = form.cleaned_data
@@ -110,12 +118,15 @@ class MediationViewsMixin:
                     reason=data["reason"],
                     expected_solution=data["expected_solution"],
                     note=data["note"],
+                    once=once,
                 )
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 self.message_user(request, _("Discussion opened on the buyer's behalf."), messages.SUCCESS)
                 return redirect("admin:discussions_discussion_change", discussion.pk)
+        if first := already_done(request, once):
+            return redirect("admin:discussions_discussion_change", first.result_id)
         context = {
             **self.admin_site.each_context(request),
             "object": order,
@@ -133,11 +144,17 @@ class MediationViewsMixin:
             discussion,
             ProtectForm,
             lambda d, user, data: services.grant_allegro_protect(
-                d, mediator=user, amount=data["amount"], reason=data["reason"]
+                d,
+                mediator=user,
+                amount=data["amount"],
+                reason=data["reason"],
+                once=data["once"],
+                seen_version=data["seen_version"],
             ),
             _("Grant Allegro Protect compensation"),
             _("Compensation granted; the Discussion is resolved."),
             form_kwargs={"discussion": discussion},
+            versioned=True,
         )
 
     def conclude_view(self, request, pk):
@@ -147,10 +164,16 @@ class MediationViewsMixin:
             self._get(request, pk),
             ConcludeForm,
             lambda d, user, data: services.conclude_mediation(
-                d, mediator=user, outcome=data["outcome"], reason=data["reason"]
+                d,
+                mediator=user,
+                outcome=data["outcome"],
+                reason=data["reason"],
+                once=data["once"],
+                seen_version=data["seen_version"],
             ),
             _("Conclude the mediation"),
             _("Mediation concluded."),
+            versioned=True,
         )
 
     def reopen_view(self, request, pk):
@@ -159,20 +182,26 @@ class MediationViewsMixin:
             request,
             self._get(request, pk),
             ReopenForm,
-            lambda d, user, data: services.reopen_at_buyers_request(d, mediator=user, reason=data["reason"]),
+            lambda d, user, data: services.reopen_at_buyers_request(
+                d, mediator=user, reason=data["reason"], once=data["once"], seen_version=data["seen_version"]
+            ),
             _("Reopen at the buyer's request"),
             _("The Discussion is open again."),
+            versioned=True,
         )
 
     def post_view(self, request, pk):
         discussion = self._get(request, pk)
         form = MediatorMessageForm(request.POST or None)
+        once = Submission.of(request) if request.method == "POST" else None
         if request.method == "POST" and form.is_valid():
             try:
                 services.post_message(
-                    discussion, author=request.user, role=Role.MEDIATOR, text=form.cleaned_data["text"]
+                    discussion, author=request.user, role=Role.MEDIATOR, text=form.cleaned_data["text"], once=once
                 )
             except DomainError as error:
+                if already_done(request, once):
+                    return redirect("admin:discussions_discussion_change", pk)
                 self.message_user(request, error.message, messages.ERROR)
             else:
                 self.message_user(request, _("Message posted as Allegro."), messages.SUCCESS)

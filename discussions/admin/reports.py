@@ -71,7 +71,12 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             report,
             ReportDecisionForm,
             lambda r, user, data: services.decide_report(
-                r, mediator=user, decision=data["decision"], sanction=data["sanction"], reason=data["reason"]
+                r,
+                mediator=user,
+                decision=data["decision"],
+                sanction=data["sanction"],
+                reason=data["reason"],
+                once=data["once"],
             ),
             _("Decide the report"),
             _("Report decided."),

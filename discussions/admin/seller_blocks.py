@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, decision_view, market_filter
 from core.errors import DomainError
+from core.once import Submission, already_done
 from orders.models import SellerAccount
 
 from .. import services
@@ -120,14 +121,17 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         account = get_object_or_404(SellerAccount, pk=account_pk)
         form = BlockForm(request.POST or None, account=account)
+        once = Submission.of(request) if request.method == "POST" else None
         if request.method == "POST" and form.is_valid():
             try:
-                block = services.block_seller_account(account, mediator=request.user, **form.cleaned_data)
+                block = services.block_seller_account(account, mediator=request.user, once=once, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 self.message_user(request, _("The seller account is blocked."), messages.SUCCESS)
                 return redirect("admin:discussions_sellerblock_change", block.pk)
+        if first := already_done(request, once):
+            return redirect("admin:discussions_sellerblock_change", first.result_id)
         context = {
             **self.admin_site.each_context(request),
             "object": account,
@@ -144,7 +148,9 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             request,
             block,
             LiftForm,
-            lambda b, user, data: services.lift_seller_block(b, mediator=user, reason=data["reason"]),
+            lambda b, user, data: services.lift_seller_block(
+                b, mediator=user, reason=data["reason"], once=data["once"]
+            ),
             _("Lift the block"),
             _("The block is lifted."),
         )
@@ -158,7 +164,7 @@ class SellerBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             block,
             partial(ComplaintDecisionForm, block=block),
             lambda b, user, data: services.decide_block_complaint(
-                b, mediator=user, decision=data["decision"], reason=data["reason"]
+                b, mediator=user, decision=data["decision"], reason=data["reason"], once=data["once"]
             ),
             _("Decide the complaint against the block"),
             _("The complaint is decided."),

@@ -5,20 +5,23 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 
 from .. import rules
 from ..models import Discussion, Message, Notification, Proposal, Reason, Role
 from ..notifications import notify
 from ..rules import Action
 from .conversation import CLOSED_ERROR, _record_seller_reply, post_message, validate_expected_solution
-from .transitions import _auto_message, _now, _supersede_proposals, _transition
+from .transitions import _auto_message, _now, _raise_version, _require_seen, _supersede_proposals, _transition
 
 
-def request_end(discussion, *, seller, now=None):
+def request_end(discussion, *, seller, now=None, once=None, seen_version=None):
     """DSC-12: the seller asks the buyer to mark the Discussion as resolved."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.SELLER, Action.REQUEST_END, now)
     with transaction.atomic():
+        consume(once)
         message = post_message(
             discussion, author=seller, role=Role.SELLER, text="", kind=Message.Kind.END_REQUEST, now=now
         )
@@ -27,14 +30,28 @@ def request_end(discussion, *, seller, now=None):
     return message
 
 
-def propose_solution(discussion, *, seller, solution, amount=None, percent=None, requires_return=False, now=None):
+def propose_solution(
+    discussion,
+    *,
+    seller,
+    solution,
+    amount=None,
+    percent=None,
+    requires_return=False,
+    now=None,
+    once=None,
+    seen_version=None,
+):
     """DSC-13: the seller's own solution; a newer proposal replaces a pending one."""
     now = _now(now)
+    _require_seen(discussion, seen_version)
     rules.require(discussion, Role.SELLER, Action.PROPOSE, now)
     solution, amount, percent = validate_expected_solution(
         Reason.PRODUCT_PROBLEM, solution, amount, percent, line_value=discussion.line.total
     )
     with transaction.atomic():
+        consume(once)
+        _raise_version(discussion)
         _supersede_proposals(discussion, now)
         proposal = Proposal.objects.create(
             discussion=discussion,
@@ -67,12 +84,14 @@ def _seller_system_reply(discussion, seller, now):
     _record_seller_reply(discussion, now)
 
 
-def _decide_proposal(discussion, *, buyer, accept, now):
+def _decide_proposal(discussion, *, buyer, accept, now, once, seen_version, seen_proposal):
     action = Action.ACCEPT_PROPOSAL if accept else Action.DECLINE_PROPOSAL
+    _require_seen(discussion, seen_version, seen_proposal)
     rules.require(discussion, Role.BUYER, action, now)
     proposal = rules.pending_proposal(discussion)
     status = Proposal.Status.ACCEPTED if accept else Proposal.Status.DECLINED
     with transaction.atomic():
+        consume(once)
         if not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.PENDING).update(
             status=status, decided_at=now
         ):
@@ -93,6 +112,8 @@ def _decide_proposal(discussion, *, buyer, accept, now):
                 close_reason=Discussion.CloseReason.PROPOSAL_ACCEPTED,
                 delivery_close_at=None,
             )
+        else:
+            _raise_version(discussion)
         _auto_message(discussion, "PROPOSAL_ACCEPTED" if accept else "PROPOSAL_DECLINED", now=now, **params)
         if not accept:
             notify(discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now)
@@ -100,9 +121,28 @@ def _decide_proposal(discussion, *, buyer, accept, now):
     return proposal
 
 
-def accept_proposal(discussion, *, buyer, now=None):
-    return _decide_proposal(discussion, buyer=buyer, accept=True, now=_now(now))
+def accept_proposal(discussion, *, buyer, now=None, once=None, seen_version=None, seen_proposal=None):
+    """DSC-13: the buyer accepts the pending proposal (the one the page showed,
+    `seen_proposal`, SAFE-02); the Discussion is resolved."""
+    return _decide_proposal(
+        discussion,
+        buyer=buyer,
+        accept=True,
+        now=_now(now),
+        once=once,
+        seen_version=seen_version,
+        seen_proposal=seen_proposal,
+    )
 
 
-def decline_proposal(discussion, *, buyer, now=None):
-    return _decide_proposal(discussion, buyer=buyer, accept=False, now=_now(now))
+def decline_proposal(discussion, *, buyer, now=None, once=None, seen_version=None, seen_proposal=None):
+    """DSC-13: the buyer declines the pending proposal (the one the page showed)."""
+    return _decide_proposal(
+        discussion,
+        buyer=buyer,
+        accept=False,
+        now=_now(now),
+        once=once,
+        seen_version=seen_version,
+        seen_proposal=seen_proposal,
+    )

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 from orders import audit
 
 from ..models import Message, Notification, Report, Role
@@ -20,7 +21,7 @@ def can_report(message, user):
     return message.author_role in (Role.BUYER, Role.SELLER)
 
 
-def report_message(message, *, reporter, category, comment="", now=None):
+def report_message(message, *, reporter, category, comment="", now=None, once=None):
     """RPT-01/02: a report goes to the mediators' moderation queue."""
     now = _now(now)
     discussion = message.discussion
@@ -34,6 +35,7 @@ def report_message(message, *, reporter, category, comment="", now=None):
         raise DomainError(_("The comment can have at most 1000 characters."), field="comment")
     try:
         with transaction.atomic():
+            consume(once)
             return Report.objects.create(
                 message=message, reporter=reporter, category=category, comment=comment, created_at=now
             )
@@ -52,7 +54,7 @@ class Sanction:
     BLOCK = "BLOCK"
 
 
-def decide_report(report, *, mediator, decision, sanction=Sanction.NONE, reason, now=None):
+def decide_report(report, *, mediator, decision, sanction=Sanction.NONE, reason, now=None, once=None):
     """RPT-03: dismiss the report, or hide the message (kept, visible to mediators,
     shown to the parties as hidden by the marketplace), optionally warning the author
     or blocking their account (they can no longer sign in). Every other open report of
@@ -68,6 +70,7 @@ def decide_report(report, *, mediator, decision, sanction=Sanction.NONE, reason,
     message = report.message
     status = Report.Status.HIDDEN if decision == ReportDecision.HIDE else Report.Status.DISMISSED
     with transaction.atomic():
+        consume(once)
         settled = Report.objects.filter(message=message, status=Report.Status.OPEN).update(
             status=status, decided_at=now, decided_by=mediator
         )

@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 
 from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
+from core.once import consume
 from orders import audit
 
 from ..models import SellerBlock
 from .transitions import _now, _require_reason
 
 
-def block_seller_account(account, *, mediator, statement, rule, discussions=(), now=None):
+def block_seller_account(account, *, mediator, statement, rule, discussions=(), now=None, once=None):
     """MED-09: block until the reported problems are explained; the block's offers can
     no longer be bought (ORD-03) and the seller sees the statement of reasons."""
     now = _now(now)
@@ -32,6 +33,7 @@ def block_seller_account(account, *, mediator, statement, rule, discussions=(), 
         raise DomainError(_("Choose only Discussions of this seller account."), field="discussions")
     try:
         with transaction.atomic():
+            claim = consume(once)
             block = SellerBlock.objects.create(
                 seller_account=account, statement=statement, rule=rule.strip(), blocked_by=mediator, blocked_at=now
             )
@@ -44,15 +46,17 @@ def block_seller_account(account, *, mediator, statement, rule, discussions=(), 
                 after={"rule": block.rule, "discussions": [d.pk for d in discussions]},
                 now=now,
             )
+            claim.done(block)
     except IntegrityError:
         raise DomainError(_("This seller account is already blocked.")) from None
     return block
 
 
-def lift_seller_block(block, *, mediator, reason, now=None):
+def lift_seller_block(block, *, mediator, reason, now=None, once=None):
     now = _now(now)
     reason = _require_reason(reason)
     with transaction.atomic():
+        consume(once)
         if not SellerBlock.objects.filter(pk=block.pk, lifted_at__isnull=True).update(
             lifted_at=now, lifted_by=mediator, lift_reason=reason
         ):
@@ -65,7 +69,7 @@ def lift_seller_block(block, *, mediator, reason, now=None):
 MAX_COMPLAINT_LENGTH = 5_000
 
 
-def file_block_complaint(block, *, seller_user, text, now=None):
+def file_block_complaint(block, *, seller_user, text, now=None, once=None):
     """MED-09 / EU DSA art. 20: the blocked account's own user files one complaint against
     an active block, at the latest 6 calendar months after it (`SellerBlock.complaint_due_at`).
     Audited, with the seller as the actor."""
@@ -91,6 +95,7 @@ def file_block_complaint(block, *, seller_user, text, now=None):
             field="text",
         )
     with transaction.atomic():
+        consume(once)
         # One complaint per block: of two submissions, only the first matches the row.
         if not SellerBlock.objects.filter(pk=block.pk, lifted_at__isnull=True, complaint_filed_at__isnull=True).update(
             complaint_text=text, complaint_filed_at=now
@@ -114,7 +119,7 @@ def _block_snapshot(block):
     return {"is_active": block.is_active, "complaint_decision": block.complaint_decision}
 
 
-def decide_block_complaint(block, *, mediator, decision, reason, now=None):
+def decide_block_complaint(block, *, mediator, decision, reason, now=None, once=None):
     """MED-09 / EU DSA art. 20: a mediator other than the one who blocked decides the open
     complaint. UPHELD lifts the block in the same transaction (its offers can be bought
     again); REJECTED keeps it. Audited (MED-07)."""
@@ -130,6 +135,7 @@ def decide_block_complaint(block, *, mediator, decision, reason, now=None):
         raise DomainError(_("There is no open complaint against this block."))
     before = _block_snapshot(block)
     with transaction.atomic():
+        consume(once)
         if not SellerBlock.objects.filter(
             pk=block.pk, complaint_filed_at__isnull=False, complaint_decided_at__isnull=True
         ).update(
