@@ -242,7 +242,9 @@ def queue_page(number, per_page, *, reasons=None, market=None, state=None):
         return fetched[0][-1], [_row_values(row[:-1]) for row in fetched if row[1] is not None]
 
     try:
-        number = max(int(number), 1)
+        # A page past any queue's end is its last page, as below; bounded first, so that
+        # its offset fits in a SQL integer (SAFE-09).
+        number = min(max(int(number), 1), 10**9)
     except (TypeError, ValueError):
         number = 1
     total, rows = fetch((number - 1) * per_page)
