@@ -13,8 +13,13 @@ from django.test import Client
 from oauth2_provider.models import Application
 
 from api.base import PUBLIC
+from tests import test_safe_07_sign_in as safe07
 from tests.api.conftest import ApiClient, api_path, make_token
 from tests.api.test_auth_matrix import assert_errors_shape
+
+# The client-address settings config/settings.py derives from TRUSTED_PROXY_COUNT (SAFE-07).
+one_proxy = safe07.one_proxy
+no_proxy = safe07.no_proxy
 
 
 @pytest.fixture
@@ -84,11 +89,18 @@ def test_safe_13_other_accounts_keep_their_own_limit(settings, seller, oauth_app
     assert ApiClient(make_token(other_seller, oauth_app)).get("/sale/issues", contract_check=False).status_code == 200
 
 
-def _anonymous(address, *, token=None, language="en-US"):
+def _anonymous(address, *, token=None, language="en-US", forwarded_for=None):
     headers = {"Accept": "application/vnd.allegro.beta.v1+json", "Accept-Language": language}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
     return Client(REMOTE_ADDR=address).get(api_path("/sale/issues"), headers=headers)
+
+
+def _use(settings, values):
+    for name, value in values.items():
+        setattr(settings, name, tuple(value) if isinstance(value, list) else value)
 
 
 def test_safe_13_unauthenticated_requests_are_limited_per_client_address(settings, db):
@@ -109,6 +121,27 @@ def test_safe_13_unknown_and_expired_tokens_count_against_the_address(settings, 
 
     assert _anonymous("203.0.113.7", token=str(uuid.uuid4())).status_code == 429
     assert _anonymous("203.0.113.7").status_code == 429
+
+
+def test_safe_13_clients_behind_one_trusted_proxy_are_limited_each_on_its_own(settings, db, one_proxy):
+    """The address is the sign-in lock's: behind TRUSTED_PROXY_COUNT proxies, the one the
+    last proxy saw (X-Forwarded-For), not the proxy's own."""
+    _use(settings, one_proxy)
+    settings.API_ANONYMOUS_RATE_LIMIT = "1/minute"
+    assert _anonymous(safe07.PROXY, forwarded_for="198.51.100.1").status_code == 401
+    assert _anonymous(safe07.PROXY, forwarded_for="198.51.100.1").status_code == 429
+
+    assert _anonymous(safe07.PROXY, forwarded_for="198.51.100.2").status_code == 401
+    # A client cannot pass for another by writing the header itself: the proxy appends.
+    assert _anonymous(safe07.PROXY, forwarded_for="198.51.100.2, 198.51.100.1").status_code == 429
+
+
+def test_safe_13_without_trusted_proxies_the_forwarded_header_is_ignored(settings, db, no_proxy):
+    _use(settings, no_proxy)
+    settings.API_ANONYMOUS_RATE_LIMIT = "1/minute"
+    assert _anonymous("203.0.113.7", forwarded_for="198.51.100.1").status_code == 401
+
+    assert _anonymous("203.0.113.7", forwarded_for="198.51.100.2").status_code == 429
 
 
 def test_safe_13_the_address_limit_leaves_valid_tokens_alone(settings, token):
