@@ -256,7 +256,14 @@ def allowed_actions(discussion, role, now):
 
 
 def require(discussion, role, action, now):
-    """Raise DomainError with the state machine's reason unless the action is allowed."""
+    """Raise DomainError with the state machine's reason unless the action is allowed.
+    DSC-23: first the Discussion is brought to the state a scheduler on time would have
+    left it in before `now` (discussions.tasks.settle, which writes), so the answer does
+    not depend on how late the sweeps run."""
+    from .tasks import settle
+
+    if discussion.pk is not None:
+        settle(discussion, now)
     result = availability(discussion, role, action, now)
     if not result.allowed:
         raise DomainError(result.reason, code=action)

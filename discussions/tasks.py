@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import rules
 from .models import Discussion, Message, Notification, Proposal, Role, StatusChange
 from .notifications import send_outbox  # noqa: F401  (a scheduled task)
 from .rules import REMINDERS_BEFORE
@@ -102,10 +103,51 @@ def _sweep_batch(due, order_by, batch, apply):
     return done
 
 
+SETTLE_TICK = timedelta(microseconds=1)
+
+
+def _rows(due_q, pk):
+    """The due Discussions, or only Discussion `pk` among them (`settle`)."""
+    rows = Discussion.objects.filter(due_q)
+    return rows if pk is None else rows.filter(pk=pk)
+
+
+def settle(discussion, now):
+    """DSC-23: what a scheduler on time would already have done to this Discussion before
+    `now`, done now: each sweep restricted to its row and run just after the instant it
+    was due, earliest first, so an action at `now` meets the same state however late the
+    sweeps run (a seller message 30 s after the 30 days finds the Discussion resolved
+    either way). The state machine calls it before every action (`rules.require`).
+    Refreshes `discussion` when something changed; returns how many sweeps applied."""
+    applied = 0
+    while discussion.is_open:
+        d = discussion
+        due = []
+        if d.seller_replied_at is None and d.seller_overdue_at is None and rules.late(now, d.reply_due_at):
+            due.append((d.reply_due_at + SETTLE_TICK, mark_seller_overdue))
+        if (
+            d.seller_replied_to_mediator_at is None
+            and d.seller_ignored_mediator_at is None
+            and rules.late(now, d.mediator_reply_due_at)
+        ):
+            due.append((d.mediator_reply_due_at + SETTLE_TICK, mark_seller_overdue))
+        for instant, sweep in ((d.delivery_close_at, close_after_delivery), (d.auto_resolve_at, auto_resolve)):
+            if instant is not None and instant <= now:
+                due.append((instant, sweep))
+        if not due:
+            break
+        at, sweep = min(due, key=lambda item: item[0])
+        if not sweep(now=at, pk=d.pk):
+            break
+        applied += 1
+        discussion.refresh_from_db()
+    return applied
+
+
 # --- DSC-08 / DSC-09 ----------------------------------------------------------------
 
 
-def mark_seller_overdue(now=None, batch=BATCH):
+def mark_seller_overdue(now=None, batch=BATCH, pk=None):
     """DSC-08: the 24 business hours passed with no reply → seller overdue, the buyer
     may ask for help. DSC-09: no reply to a mediator in time → flagged (MED-08)."""
     now = (now or timezone.now()).astimezone(UTC)
@@ -129,8 +171,8 @@ def mark_seller_overdue(now=None, batch=BATCH):
     def ignored(rows):
         return Discussion.objects.filter(ignored_q, pk__in=[r.pk for r in rows]).update(seller_ignored_mediator_at=now)
 
-    return _sweep(Discussion.objects.filter(overdue_q), "reply_due_at", batch, overdue) + _sweep(
-        Discussion.objects.filter(ignored_q), "mediator_reply_due_at", batch, ignored
+    return _sweep(_rows(overdue_q, pk), "reply_due_at", batch, overdue) + _sweep(
+        _rows(ignored_q, pk), "mediator_reply_due_at", batch, ignored
     )
 
 
@@ -198,14 +240,14 @@ def _close(rows, *, due_q, close_reason, code, now):
     return len(rows)
 
 
-def close_after_delivery(now=None, batch=BATCH):
+def close_after_delivery(now=None, batch=BATCH, pk=None):
     """DSC-20(b): delivered, and the buyer wrote nothing for 24 hours → resolved. A buyer
     message clears `delivery_close_at` (under the same row lock), so it either lands
     first and prevents this, or waits and is refused with a clear error."""
     now = (now or timezone.now()).astimezone(UTC)
     due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, delivery_close_at__lte=now)
     return _sweep(
-        Discussion.objects.filter(due_q),
+        _rows(due_q, pk),
         "delivery_close_at",
         batch,
         lambda rows: _close(
@@ -218,13 +260,13 @@ def close_after_delivery(now=None, batch=BATCH):
     )
 
 
-def auto_resolve(now=None, batch=BATCH):
+def auto_resolve(now=None, batch=BATCH, pk=None):
     """DSC-18: IN_PROGRESS and not marked for 30 days from its (re)opening → RESOLVED
     (EXPIRED). A joined mediator clears `auto_resolve_at`, so those are not touched."""
     now = (now or timezone.now()).astimezone(UTC)
     due_q = Q(is_open=True, status=Discussion.Status.IN_PROGRESS, auto_resolve_at__lte=now)
     return _sweep(
-        Discussion.objects.filter(due_q),
+        _rows(due_q, pk),
         "auto_resolve_at",
         batch,
         lambda rows: _close(

@@ -75,7 +75,9 @@ def test_dsc_23_a_buyer_message_after_delivery_plus_24_hours_does_not_keep_it_op
     discussion = open_discussion(order)
     delivered = OPENED + 2 * DAY
     deliver(order, seller, tracked_at=OPENED + HOUR, delivered_at=delivered)
-    say(discussion, buyer, Role.BUYER, delivered + 24 * HOUR + 30 * SECOND, "Nadal nie mam paczki.")
+    # The sweep has not run yet; the message meets the close that was due 30 s before it.
+    with pytest.raises(DomainError):
+        say(discussion, buyer, Role.BUYER, delivered + 24 * HOUR + 30 * SECOND, "Nadal nie mam paczki.")
     tasks(delivered + 24 * HOUR + 2 * MINUTE)
 
     closed = fresh(discussion)
@@ -333,3 +335,20 @@ def test_dsc_26_a_closing_full_refund_counts_as_the_first_reply(offer, buyer, se
     refunded = fresh(discussion)
     assert refunded.close_reason == Discussion.CloseReason.FULL_REFUND
     assert refunded.first_reply_seconds == 2 * 3600
+
+
+def test_dsc_23_an_action_after_a_due_close_meets_the_closed_discussion_before_any_sweep(offer, buyer, seller):
+    discussion = open_discussion(make_order(offer, buyer))
+    say(discussion, seller, Role.SELLER, OPENED + HOUR, "Sprawdzamy.")
+    resolves_at = fresh(discussion).auto_resolve_at
+
+    with pytest.raises(DomainError):  # no sweep has run since; the action settles what was due
+        say(discussion, seller, Role.SELLER, resolves_at + 30 * SECOND, "Czy wszystko w porządku?")
+
+    closed = fresh(discussion)
+    assert (closed.is_open, closed.close_reason, closed.closed_at) == (
+        False,
+        Discussion.CloseReason.EXPIRED,
+        resolves_at,
+    )
+    assert not closed.messages.filter(text="Czy wszystko w porządku?").exists()
