@@ -14,14 +14,18 @@ change. That inserts a `FormSubmission` row under a unique constraint:
 - if the first failed (a DomainError rolled it back), the token was not used and the
   form can be sent again.
 
-A refused submission's view asks `first_submission(submission)`: when the same form was
-done before, it shows that result (the row keeps `result_id`, the object it made) with
-`ALREADY_DONE`, instead of the refusal. Several forms on one page share the request's
-token: the action path tells them apart. A POST without a token (the seller API, which
-has its own idempotency, and scripts) is processed as before.
+A refused submission's view asks `already_done(request, submission)`: when the same form
+was done before, it shows that result (the row keeps `result_id`, the object it made)
+and tells the user `ALREADY_DONE`, instead of the refusal. Several forms on one page
+share the request's token: the action path tells them apart. A POST without a token (the
+seller API, which has its own idempotency, and scripts) is processed as before.
 
 Tokens expire after `MAX_AGE`, so rows can be forgotten after `KEEP_FOR`
 (`forget_old_submissions`, scheduled by core).
+
+SAFE-02 uses the same path through the views: a form rendered from a versioned state
+carries its version (`version_input`), the view reads it back (`posted_number`) and the
+service compares it with the state's (discussions.services.transitions).
 """
 
 import re
