@@ -8,7 +8,7 @@ class DiscussionsConfig(AppConfig):
 
     def ready(self):
         from core.schedules import register_schedule
-        from orders.checks import register_order_dispute, register_purchase_check
+        from orders.checks import register_full_refund_closes, register_order_dispute, register_purchase_check
         from orders.signals import demo_data_seeded, order_event_recorded
 
         from . import (
@@ -19,6 +19,7 @@ class DiscussionsConfig(AppConfig):
         order_event_recorded.connect(_on_order_event, dispatch_uid="discussions_on_order_event")
         register_purchase_check(_blocked_seller)
         register_order_dispute(_discussion_about)  # BLK-07
+        register_full_refund_closes(_closed_by_full_refund)  # SAFE-03
         demo_data_seeded.connect(demo.seed, dispatch_uid="discussions_demo_data")
 
         register_schedule("discussions.mark_seller_overdue", "discussions.tasks.mark_seller_overdue", minutes=2)
@@ -51,3 +52,15 @@ def _discussion_about(order):
     from .models import Discussion
 
     return Exists(Discussion.objects.filter(order=order))
+
+
+def _closed_by_full_refund(order):
+    """DSC-20(a) → SAFE-03: the open Discussions a full refund of the order closes."""
+    from .models import Discussion
+    from .rules import FULL_REFUND_CLOSES
+
+    return list(
+        Discussion.objects.filter(order=order, is_open=True, reason__in=FULL_REFUND_CLOSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

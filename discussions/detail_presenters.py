@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from core.dates import date_formatter
-from core.once import version_input
+from core.once import FIELD, version_input
 from core.prepared import PreparedQuery
 
 from . import rules
@@ -423,4 +423,95 @@ def discussion_page(discussion, role, user, now, form_inputs, *, message_form=No
         else "",
         state_input=state_input,
         facts=facts,
+    )
+
+
+@dataclass
+class ActionConfirmation:
+    """SAFE-03: the page that asks the buyer to confirm an irreversible action
+    (templates/discussions/confirm_action.html): what will happen, in the buyer's language
+    and the market's money format, and the form that does it, carrying what the button
+    carried (the form token, the version, the proposal)."""
+
+    title: str
+    says: list
+    button: str
+    url: str
+    inputs: str
+    back_url: str
+
+
+def _confirmation_texts(discussion, action, proposal):
+    from .services.transitions import proposal_text
+
+    number = discussion.number
+    if action == Action.MARK_RESOLVED:
+        again = (
+            _("If the problem comes back, you can reopen it once, up to 2 years after the purchase.")
+            if not discussion.reopen_count
+            else _("It was already reopened once, so it cannot be reopened again.")
+        )
+        return [_("Discussion %(number)s will be closed as resolved.") % {"number": number}, again]
+    if action == Action.MARK_UNRESOLVED:
+        return [
+            _(
+                "Discussion %(number)s will be marked as unresolved and an Allegro employee takes over to help "
+                "you and the seller agree."
+            )
+            % {"number": number},
+            _("After that you can no longer mark it as resolved."),
+        ]
+    if action == Action.REOPEN:
+        return [
+            _("Discussion %(number)s will be open again.") % {"number": number},
+            _("A closed Discussion can be reopened only once: after this it cannot be reopened again."),
+        ]
+    solution = str(proposal.get_solution_display())
+    if proposal.amount is not None or proposal.percent is not None:
+        accepted = _("You accept the seller's proposal: %(solution)s, %(value)s.") % {
+            "solution": solution,
+            "value": proposal_text(proposal, discussion),
+        }
+    else:
+        accepted = _("You accept the seller's proposal: %(solution)s.") % {"solution": solution}
+    send_back = (
+        _("You must send the product back to the seller first.")
+        if proposal.requires_return
+        else _("You do not need to send the product back.")
+    )
+    return [
+        accepted,
+        send_back,
+        _("Discussion %(number)s will be closed as resolved, and the seller carries out the solution.")
+        % {"number": number},
+    ]
+
+
+def action_confirmation(discussion, action, now, *, once, seen_version, seen_proposal=None):
+    """The confirmation page of the buyer's `action`, rendered from the state machine
+    (DSC-22) like its button; None when the button is stale (the action is no longer
+    allowed, or the Discussion or its proposal changed since the page was shown): the
+    service then says what changed."""
+    from .models import Role
+
+    if not rules.availability(discussion, Role.BUYER, action, now).allowed:
+        return None
+    if seen_version is not None and seen_version != discussion.version:
+        return None
+    proposal = None
+    inputs = f'<input type="hidden" name="{FIELD}" value="{escape(once.token)}">'
+    inputs += version_input(discussion.version) + '<input type="hidden" name="confirm" value="1">'
+    if action == Action.ACCEPT_PROPOSAL:
+        proposal = rules.pending_proposal(discussion)
+        if proposal is None or (seen_proposal is not None and seen_proposal != proposal.pk):
+            return None
+        inputs += PROPOSAL_INPUT_HTML.format(pk=int(proposal.pk))
+    label = str(ACTION_LABELS[action])
+    return ActionConfirmation(
+        title=_("Confirm: %(action)s") % {"action": label},
+        says=_confirmation_texts(discussion, action, proposal),
+        button=label,
+        url=url_format("discussions:buyer_action", 2).format(discussion.pk, SLUG_BY_ACTION[action]),
+        inputs=SafeString(inputs),
+        back_url=discussion.get_absolute_url(),
     )

@@ -176,6 +176,14 @@ BUYER_SERVICES = {
 }
 
 
+# SAFE-03: irreversible, so the page's button first shows what will happen; the
+# confirmation page's form (`confirm`, with the token, version and proposal the button
+# carried) acts. A stale button goes straight to the service, which says what changed;
+# a POST without a form token (scripts) acts at once, as before.
+CONFIRMED_ACTIONS = {Action.MARK_RESOLVED, Action.MARK_UNRESOLVED, Action.REOPEN, Action.ACCEPT_PROPOSAL}
+CONFIRM_FIELD = "confirm"
+
+
 @login_required
 @require_POST
 def buyer_action(request, pk, slug):
@@ -188,6 +196,10 @@ def buyer_action(request, pk, slug):
     page = {"once": once, "seen_version": posted_number(request)}
     if action in (Action.ACCEPT_PROPOSAL, Action.DECLINE_PROPOSAL):
         page["seen_proposal"] = posted_number(request, "proposal")
+    if action in CONFIRMED_ACTIONS and once is not None and CONFIRM_FIELD not in request.POST:
+        confirmation = detail_presenters.action_confirmation(discussion, action, timezone.now(), **page)
+        if confirmation is not None:
+            return render(request, "discussions/confirm_action.html", {"discussion": discussion, "page": confirmation})
     try:
         service(discussion, buyer=request.user, **page)
     except DomainError as error:

@@ -9,10 +9,15 @@ to an order's primary key (an `OuterRef("pk")` in a query over orders), a boolea
 expression — typically `Exists(...)` — true when the buyer raised a problem about that
 order in another app (discussions: a Discussion the buyer opened). The inactive-buyers
 tab asks it, in the same query, to warn that a refusal to sell may be unjustified.
+
+What a full refund closes (SAFE-03). `closes(order) -> list of pks`: the open
+Discussions a full refund of the order would close (discussions: DSC-20(a)); the
+refund's confirmation page names them.
 """
 
 _checks = []
 _disputes = []
+_full_refund_closes = []
 
 
 def register_purchase_check(check):
@@ -33,3 +38,14 @@ def register_order_dispute(dispute):
 
 def registered_order_disputes():
     return tuple(_disputes)
+
+
+def register_full_refund_closes(closes):
+    if closes not in _full_refund_closes:
+        _full_refund_closes.append(closes)
+    return closes
+
+
+def closed_by_full_refund(order):
+    """The pks of the Discussions a full refund of `order` would close (SAFE-03)."""
+    return [pk for closes in _full_refund_closes for pk in closes(order)]

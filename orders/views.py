@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.money import money
 from core.once import Submission, already_done
 
 from . import commission, presenters, services, tallies
 from .access import get_buyer_order, get_seller_order, seller_account_for
 from .forms import BuyForm, RefundForm, SellerOrderFilterForm, TrackingForm
 from .models import CommissionRefund, Market, Offer, Order
+from .presenters.order_page import RefundConfirmation
 
 PAGE_SIZE = 20
 
@@ -229,7 +231,8 @@ def _seller_detail_context(order, tracking_form=None, refund_form=None):
     if tracking_form is None:
         tracking_form = TrackingForm(initial={"carrier": carrier, "tracking_number": tracking_number})
     if refund_form is None:
-        refund_form = RefundForm(order=order)
+        # SAFE-03: nothing chosen beforehand; the seller says what to refund.
+        refund_form = RefundForm(order=order, initial={"kind": None})
     lines = tuple((line.pk, line.title, line.quantity) for line in order.lines.all())
     return {
         "order": order,
@@ -289,14 +292,27 @@ def seller_order_tracking(request, pk):
     )
 
 
+CONFIRM_FIELD = "confirm"
+
+
 @login_required
 @require_POST
 def seller_order_refund(request, pk):
+    """ORD-07. SAFE-03: the page's form first shows what the refund will do; the
+    confirmation page's form (`confirm`, the same form token and fields) refunds. A POST
+    without a form token (scripts) refunds at once, as before."""
     account = seller_account_for(request.user)
     order = get_seller_order(account, pk)
     form = RefundForm(request.POST, order=order)
     once = Submission.of(request)
-    if form.is_valid():
+    if form.is_valid() and once is not None and CONFIRM_FIELD not in request.POST:
+        confirmation = RefundConfirmation(order, **form.service_kwargs())
+        if not confirmation.error:
+            fields = [(name, value) for name, value in request.POST.items() if name in form.fields]
+            context = {"order": order, "confirmation": confirmation, "fields": fields, "token": once.token}
+            return render(request, "orders/seller_refund_confirm.html", context)
+        form.add_error(confirmation.error_field, confirmation.error)
+    elif form.is_valid():
         try:
             refund = services.refund_order(order, seller=request.user, once=once, **form.service_kwargs())
         except DomainError as error:
@@ -304,8 +320,8 @@ def seller_order_refund(request, pk):
         else:
             messages.success(
                 request,
-                _("Refunded %(amount)s %(currency)s through Allegro Finanse.")
-                % {"amount": refund.amount, "currency": order.currency},
+                _("Refunded %(amount)s through Allegro Finanse.")
+                % {"amount": money(refund.amount, order.market.currency)},
             )
             return redirect(order.get_seller_url())
     if already_done(request, once):

@@ -62,11 +62,13 @@ def form_fields(template_name, name, form, key):
     return mark_safe(fragment(template_name, key, lambda: {name: form}))
 
 
-def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment, language=None):
-    """The payment and parcel badges of an order (orders/includes/order_status.html)."""
+def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment, language=None, is_refunded=False):
+    """The payment and parcel badges of an order (orders/includes/order_status.html);
+    `is_refunded`: a paid order refunded in full (SAFE-03)."""
 
     def context():
         state = SimpleNamespace(
+            is_refunded=is_refunded,
             is_cancelled=status == Order.Status.CANCELLED,
             is_paid=status == Order.Status.PAID,
             is_overdue=is_overdue,
@@ -76,11 +78,11 @@ def order_status_badges(status, is_overdue, delivered, handed_over, has_shipment
         )
         return {"state": state}
 
-    key = (status, is_overdue, delivered, handed_over, has_shipment)
+    key = (status, is_overdue, delivered, handed_over, has_shipment, is_refunded)
     return fragment("orders/includes/order_status.html", key, context, language)
 
 
-def order_status_of(order, now):
+def order_status_of(order, now, is_refunded=False):
     """`order_status_badges` of a loaded order (its shipment selected with it), for a
     template."""
     shipment = getattr(order, "shipment", None)
@@ -90,6 +92,7 @@ def order_status_of(order, now):
         delivered=bool(shipment and shipment.delivered_at),
         handed_over=bool(shipment and shipment.handed_over_at),
         has_shipment=shipment is not None,
+        is_refunded=is_refunded,
     )
     return mark_safe(badges)
 

@@ -1,10 +1,15 @@
 """One order's page, the buyer's and the seller's (orders.presenters, ORD-02/ORD-09)."""
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from core.money import money as format_money
+
+from ..checks import closed_by_full_refund
 from ..models import Order, OrderEvent
 from .base import Formats, discussion_number, discussion_reasons, discussion_status_badges, order_status_of, url_maker
 
@@ -28,7 +33,10 @@ class OrderPage:
 
         zone, currency = market.time_zone, market.currency
         language = get_language()
-        self.status = order_status_of(order, now)
+        refunded = order.refunded_total()
+        # SAFE-03: a paid order refunded in full reads refunded.
+        self.is_refunded = order.is_paid and refunded >= order.total_amount
+        self.status = order_status_of(order, now, is_refunded=self.is_refunded)
         self.currency = currency
         self.created = formats.time(order.created_at, zone)
         self.created_iso = formats.iso(order.created_at, zone)
@@ -37,7 +45,6 @@ class OrderPage:
         self.paid = formats.time(order.paid_at, zone)
         self.cancellation_requested = formats.time(order.cancellation_requested_at, zone)
         self.total_amount = money(order.total_amount)
-        refunded = order.refunded_total()
         self.refunded = money(refunded) if refunded else ""
         self.lines = [
             SimpleNamespace(
@@ -83,3 +90,36 @@ class OrderPage:
             )
             for pk, reason, line_title, status, is_open, joined_at, concluded_at in discussions
         ]
+
+
+class RefundConfirmation:
+    """SAFE-03: what the seller's refund will do, said before it is done: the amount in
+    the market's money format and, for a full refund, the Discussions it closes
+    (DSC-20(a)). `error` is why it cannot be done, next to the form instead."""
+
+    def __init__(self, order, *, full=False, lines=None, amount=None):
+        currency = order.market.currency
+        available = order.refundable_amount()
+        self.error = ""
+        self.error_field = None
+        already = order.total_amount - available if order.is_paid else Decimal("0.00")
+        if not order.is_paid:
+            value = Decimal("0.00")
+            self.error = _("Only a paid order can be refunded.")
+        elif full:
+            value = order.total_amount
+            if already > 0:
+                self.error = _("Part of this order was already refunded; refund the remaining products or an amount.")
+        elif lines:
+            prices = {line.pk: line.unit_price for line in order.lines.all()}
+            value = sum((prices.get(int(pk), Decimal("0.00")) * qty for pk, qty in lines.items()), Decimal("0.00"))
+        else:
+            value = Decimal(amount).quantize(Decimal("0.01"))
+        if not self.error and value > available:
+            self.error = _("You can refund at most %(available)s (paid minus already refunded).") % {
+                "available": format_money(available, currency)
+            }
+            self.error_field = "amount" if amount is not None else None
+        self.amount = format_money(value, currency)
+        self.is_full = value == order.total_amount and already == 0
+        self.closes = [discussion_number(pk) for pk in closed_by_full_refund(order)] if self.is_full else []

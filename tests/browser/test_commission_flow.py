@@ -174,6 +174,12 @@ def test_reb_01_to_07_seller_applies_three_ways_and_a_mediator_grants_the_appeal
     page.locator("#refund input[name=kind][value=full]").check()
     page.locator("#refund button[type=submit]").click()
     page.wait_for_load_state()
+    # SAFE-03: the refund is confirmed on a page that says the amount in money format.
+    with translation.override("pl"):
+        assert money(withdrawn.total_amount, withdrawn.currency) in page.locator(".confirmation").inner_text()
+    shoot(page, "refund-confirm-pl")
+    page.locator(".confirmation button[type=submit]").click()
+    page.wait_for_load_state()
     waiting.refresh_from_db()
     assert waiting.status == Status.GRANTED
     assert page.locator(".commission-granted").is_visible()
@@ -268,6 +274,10 @@ def test_reb_08_buyer_withdraws_and_the_sellers_refund_files_the_automatic_appli
     page.locator("#refund input[name=kind][value=full]").check()
     page.locator("#refund button[type=submit]").click()
     page.wait_for_load_state()
+    page.locator(".confirmation button[type=submit]").click()  # SAFE-03
+    page.wait_for_load_state()
+    # After a full refund the form is gone and the order reads refunded.
+    assert page.locator("#refund").count() == 0
     application = CommissionRefund.objects.get(order=order)
     assert (application.type, application.status) == (CommissionRefund.Type.AUTOMATIC, Status.GRANTED)
     page.goto(reverse("orders:commission_refund_list") + "?status=GRANTED")

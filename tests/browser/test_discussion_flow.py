@@ -79,6 +79,13 @@ def test_dsc_04_buyer_opens_seller_replies_buyer_marks_resolved(page, demo, shoo
     assert page.get_by_role("button", name="Oznacz jako nierozwiązaną").is_disabled()
     page.get_by_role("button", name="Oznacz jako rozwiązaną").click()
     page.wait_for_load_state()
+    # SAFE-03: what will happen, said before it happens; nothing changed yet.
+    assert page.get_by_text("zostanie zamknięta jako rozwiązana").is_visible()
+    discussion.refresh_from_db()
+    assert discussion.is_open
+    shoot(page, "discussion-confirm-resolved-pl")
+    page.locator(".confirmation").get_by_role("button", name="Oznacz jako rozwiązaną").click()
+    page.wait_for_load_state()
     discussion.refresh_from_db()
     assert discussion.status == Discussion.Status.RESOLVED and not discussion.is_open
     assert page.get_by_text("Rozwiązana", exact=True).first.is_visible()

@@ -46,8 +46,13 @@ def proposed(live_discussion, seller):
     return live_discussion
 
 
-def sent_twice(client, page_url, action, data=None):
+def sent_twice(client, page_url, action, data=None, confirmed=False):
+    """The form of `page_url` posting to `action`, sent twice; `confirmed`: an
+    irreversible action, whose button shows a confirmation page first (SAFE-03): the
+    confirmation's form is the one sent twice."""
     fields = hidden_fields(client.get(page_url), action)
+    if confirmed:
+        fields = hidden_fields(client.post(action, {**(data or {}), **fields}), action)
     post_to = action or page_url
     data = data or {}
     return client.post(post_to, {**data, **fields}), client.post(post_to, {**data, **fields})
@@ -99,7 +104,7 @@ def test_safe_01_an_answer_to_a_proposal_sent_twice_is_given_once(client, buyer,
     client.force_login(buyer)
     action = reverse("discussions:buyer_action", args=[proposed.pk, slug])
 
-    first, second = sent_twice(client, proposed.get_absolute_url(), action)
+    first, second = sent_twice(client, proposed.get_absolute_url(), action, confirmed=slug == "accept")
 
     assert list(Proposal.objects.filter(discussion=proposed).values_list("status", flat=True)) == [status]
     code = "PROPOSAL_ACCEPTED" if slug == "accept" else "PROPOSAL_DECLINED"
@@ -111,7 +116,7 @@ def test_safe_01_mark_resolved_sent_twice_is_done_once(client, buyer, live_discu
     client.force_login(buyer)
     action = reverse("discussions:buyer_action", args=[live_discussion.pk, "resolve"])
 
-    first, second = sent_twice(client, live_discussion.get_absolute_url(), action)
+    first, second = sent_twice(client, live_discussion.get_absolute_url(), action, confirmed=True)
 
     assert StatusChange.objects.filter(discussion=live_discussion, to_status=Discussion.Status.RESOLVED).count() == 1
     assert_repeat_shows_the_first(first, second)

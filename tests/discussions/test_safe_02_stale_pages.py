@@ -84,7 +84,8 @@ def test_safe_02_the_page_after_a_refusal_applies_to_the_new_state(client, buyer
     replacement = propose(live_discussion, seller, 1)
     refused = client.post(action, seen)
 
-    again = client.post(action, hidden_fields(client.get(refused["Location"]), action))
+    confirmation = client.post(action, hidden_fields(client.get(refused["Location"]), action))  # SAFE-03
+    again = client.post(action, hidden_fields(confirmation, action))
 
     assert again.status_code == 302
     assert Proposal.objects.get(pk=replacement.pk).status == Proposal.Status.ACCEPTED

@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 ONLINE = Order.PaymentMethod.ONLINE
 
 
-def sent_twice(client, page_url, action, data):
-    """Load `page_url`, then post its form (the one posting to `action`) twice with the
-    same hidden fields, as a double click does."""
-    fields = hidden_fields(client.get(page_url), action)
+def sent_twice(client, page_url, action, data, page=None):
+    """Load `page_url` (or take the `page` shown already), then post its form (the one
+    posting to `action`) twice with the same hidden fields, as a double click does."""
+    fields = hidden_fields(page or client.get(page_url), action)
     post_to = action or page_url
     return client.post(post_to, {**data, **fields}), client.post(post_to, {**data, **fields})
 
@@ -51,7 +51,10 @@ def test_safe_01_a_partial_refund_sent_twice_pays_out_once(client, seller, paid_
     client.force_login(seller)
     action = reverse("orders:seller_order_refund", args=[paid_order.pk])
 
-    first, second = sent_twice(client, paid_order.get_seller_url(), action, {"kind": "amount", "amount": "10.00"})
+    # SAFE-03: the page's form shows the confirmation; its form is the one sent twice.
+    fields = hidden_fields(client.get(paid_order.get_seller_url()), action)
+    confirmation = client.post(action, {"kind": "amount", "amount": "10.00", **fields})
+    first, second = sent_twice(client, None, action, hidden_fields(confirmation, action), page=confirmation)
 
     assert list(Refund.objects.filter(order=paid_order).values_list("amount", flat=True)) == [Decimal("10.00")]
     assert OrderEvent.objects.filter(order=paid_order, kind=OrderEvent.Kind.REFUNDED).count() == 1
