@@ -55,6 +55,7 @@ ISSUE_INSTANTS = {
     "reply_due_at": "reply_due_at",
     "seller_replied_at": "seller_replied_at",
     "last_message_at": "last_message_at",
+    "end_requested_at": "end_requested_at",
     "order_created_at": "order__created_at",
 }
 

@@ -20,6 +20,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from core.instants import instant
+from discussions import rules
 from discussions.models import Discussion
 from orders.models import Market
 
@@ -58,17 +60,23 @@ def _issues_json(names, rows, request, now):
     changed, else mapped and rendered now (and kept)."""
     language = get_language()
     base = mapping.attachment_url(request, "")
-    keys = [issue_cache.key(values, language, base) for values in rows]
+    # SAFE-04: whether the seller's request to end still waits changes with the clock alone.
+    asked = names.index("instant_end_requested_at")
+    keys = [
+        issue_cache.key((values, rules.end_request_waits(instant(values[asked]), now)), language, base)
+        for values in rows
+    ]
     rendered = issue_cache.get_many(keys)
     if len(rendered) < len(keys):
+        missing_keys = [item for item in keys if item not in rendered]
         missing = row_objects(names, [values for values, item in zip(rows, keys, strict=True) if item not in rendered])
         opening = opening_messages(missing)
         fresh = {}
-        for row in missing:
+        for row, item in zip(missing, missing_keys, strict=True):
             body = mapping.issue(
                 row, initial_message=opening.get(row.id), messages_count=row.messages_count, request=request, now=now
             )
-            fresh[issue_cache.key(row.values, language, base)] = render_json(body)
+            fresh[item] = render_json(body)
         issue_cache.put_many(fresh)
         rendered.update(fresh)
     return [rendered[item] for item in keys]

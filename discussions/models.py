@@ -219,6 +219,9 @@ class Discussion(models.Model):
         _("last message"), max_length=32, choices=LastMessageStatus.choices, default=LastMessageStatus.NEW
     )
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    # SAFE-04: the seller's last request to mark the Discussion as resolved (DSC-12); the
+    # next waits for the buyer to write after it or for 24 hours (discussions.rules).
+    end_requested_at = models.DateTimeField(_("seller asked to mark as resolved at"), null=True, blank=True)
     # The identifier the seller API shows (the marketplace's API uses UUIDs).
     public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
 

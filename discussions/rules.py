@@ -26,6 +26,7 @@ REMINDERS_BEFORE = (timedelta(days=7), timedelta(days=1))  # NTF-03
 DELIVERY_OBJECTION_WINDOW = timedelta(hours=24)  # DSC-20(b)
 REPLY_ALLOWANCE = timedelta(hours=24)  # DSC-06
 WARNING_BEFORE = timedelta(hours=4)  # NTF-01: deadline approaching when 4 business hours are left
+END_REQUEST_AGAIN_AFTER = timedelta(hours=24)  # SAFE-04: plain elapsed time (TIME-04)
 
 # DSC-07: order events that answer for the seller, for these reasons.
 EVENT_REPLY_REASONS = {Reason.NOT_RECEIVED, Reason.NO_REFUND_AFTER_RETURN}
@@ -130,6 +131,26 @@ def opening_availability(order, now):
     return Availability("OPEN", True, available_until=end)
 
 
+def end_request_waits(asked, now):
+    """SAFE-04: less than 24 hours have passed since the seller's last request to end
+    (`asked`, None if none), so a new one waits for the buyer to write."""
+    return asked is not None and now < asked + END_REQUEST_AGAIN_AFTER
+
+
+def buyer_wrote_since(discussion, instant):
+    """SAFE-04: the buyer posted a message after `instant`. The Discussion's last message
+    answers without a query when it is the buyer's or is not later than `instant`; only
+    when others wrote after the buyer does it take one (through message_discussion_idx)."""
+    from .models import Message
+
+    last = discussion.last_message_at
+    if last is None or last <= instant:
+        return False
+    if discussion.last_message_status == Discussion.LastMessageStatus.BUYER_REPLIED:
+        return True
+    return Message.objects.filter(discussion_id=discussion.pk, author_role=Role.BUYER, created_at__gt=instant).exists()
+
+
 def pending_proposal(discussion):
     proposals = getattr(discussion, "pending_proposals", None)
     if proposals is not None:  # prefetched by the page
@@ -222,6 +243,18 @@ def _seller(discussion, action, now):
     if action == Action.REQUEST_END:
         if d.status != Discussion.Status.IN_PROGRESS:
             return Availability(action, False, _("Allegro is handling this Discussion as unresolved."))
+        # SAFE-04: one request, then the buyer's turn: again once they write, or after 24 hours.
+        asked = d.end_requested_at
+        if end_request_waits(asked, now) and not buyer_wrote_since(d, asked):
+            return Availability(
+                action,
+                False,
+                _(
+                    "You have already asked the buyer to mark the Discussion as resolved. You can ask again "
+                    "when the buyer writes or 24 hours after your request."
+                ),
+                available_from=asked + END_REQUEST_AGAIN_AFTER,
+            )
         return Availability(action, True)
     raise KeyError(action)
 

@@ -4,6 +4,7 @@ proposed solution (DSC-13), and the buyer's acceptance or refusal of it."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
 from core.once import consume
 
@@ -16,18 +17,45 @@ from .transitions import _auto_message, _now, _raise_version, _require_seen, _su
 
 
 def request_end(discussion, *, seller, now=None, once=None, seen_version=None):
-    """DSC-12: the seller asks the buyer to mark the Discussion as resolved."""
+    """DSC-12: the seller asks the buyer to mark the Discussion as resolved: one message
+    (the END_REQUEST message, shown to the buyer in their language) and a notification.
+    SAFE-04: asked again only once the buyer has written or 24 hours have passed; a
+    refusal says from when. The request is claimed by compare-and-set on the instant of
+    the previous one, so two sent at once post one message."""
     now = _now(now)
     _require_seen(discussion, seen_version)
-    rules.require(discussion, Role.SELLER, Action.REQUEST_END, now)
+    try:
+        rules.require(discussion, Role.SELLER, Action.REQUEST_END, now)
+    except DomainError as error:
+        raise _end_request_refused(discussion, now, error) from None
     with transaction.atomic():
         consume(once)
+        if not Discussion.objects.filter(pk=discussion.pk, end_requested_at=discussion.end_requested_at).update(
+            end_requested_at=now
+        ):
+            discussion.end_requested_at = Discussion.objects.values_list("end_requested_at", flat=True).get(
+                pk=discussion.pk
+            )
+            raise _end_request_refused(discussion, now)
+        discussion.end_requested_at = now
         message = post_message(
             discussion, author=seller, role=Role.SELLER, text="", kind=Message.Kind.END_REQUEST, now=now
         )
-        _auto_message(discussion, "END_REQUEST", now=now)
         notify(discussion.buyer, Notification.Kind.END_REQUESTED, discussion, now=now)
     return message
+
+
+def _end_request_refused(discussion, now, error=None):
+    """The refusal of a request to end (SAFE-04) with the instant from which it will be
+    possible, in the market's time format; `error`: the state machine's own refusal, kept
+    when it gives no such instant (a closed Discussion)."""
+    refused = rules.availability(discussion, Role.SELLER, Action.REQUEST_END, now)
+    if refused.available_from is None:
+        return error or ConcurrentUpdate(
+            _("The Discussion changed in the meantime. Reload the page and try again."), code=Action.REQUEST_END
+        )
+    when = _("Available from %(from)s.") % {"from": market_time(refused.available_from, discussion.market)}
+    return DomainError(f"{refused.reason} {when}", code=Action.REQUEST_END)
 
 
 def propose_solution(

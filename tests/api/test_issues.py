@@ -488,7 +488,8 @@ def test_dsc_12_end_request_asks_the_buyer_to_mark_the_discussion_resolved(api, 
     assert data["text"] == "The seller asks you to mark the Discussion as resolved."
     end = Message.objects.get(public_id=data["id"])
     assert end.kind == Message.Kind.END_REQUEST and end.author_role == Role.SELLER
-    assert discussion.messages.filter(kind=Message.Kind.AUTOMATIC, auto_code="END_REQUEST").exists()
+    # SAFE-04: the request is the one message (no automatic copy of it).
+    assert not discussion.messages.filter(kind=Message.Kind.AUTOMATIC, auto_code="END_REQUEST").exists()
     assert fresh(discussion).last_message_status == Discussion.LastMessageStatus.SELLER_REPLIED
 
 
