@@ -56,7 +56,10 @@ def test_safe_01_a_partial_refund_sent_twice_at_once_pays_out_once(offer, buyer,
         services.pay_order(order, buyer=buyer)
         action = reverse("orders:seller_order_refund", args=[order.pk])
 
-        responses = posted_together(seller, order.get_seller_url(), action, {"kind": "amount", "amount": "10.00"})
+        # The confirmation page's form (SAFE-03), sent twice at once.
+        responses = posted_together(
+            seller, order.get_seller_url(), action, {"kind": "amount", "amount": "10.00", "confirm": "1"}
+        )
 
         assert list(Refund.objects.filter(order=order).values_list("amount", flat=True)) == [Decimal("10.00")], round_
         assert OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.REFUNDED).count() == 1
