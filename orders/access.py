@@ -1,13 +1,18 @@
 """Object access for orders pages: anything foreign is a 404 (SEC-01)."""
 
 from decimal import Decimal
+from functools import cache
 
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import CommissionRefund, Order, Refund
+from core.prepared import PreparedQuery, RowReader
+
+from .models import CommissionRefund, Market, Order, OrderLine, Refund, SellerAccount, Shipment
 
 
 def seller_account_for(user):
@@ -19,7 +24,7 @@ def seller_account_for(user):
     return account
 
 
-def _order_detail_queryset():
+def _refunded_sum():
     refunded = (
         Refund.objects.filter(order=OuterRef("pk"))
         .order_by()
@@ -27,19 +32,85 @@ def _order_detail_queryset():
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return (
-        Order.objects.select_related("market", "seller_account", "buyer", "shipment")
-        .prefetch_related("lines")
-        .annotate(refunded_sum=Coalesce(Subquery(refunded), Value(Decimal("0.00")), output_field=DecimalField()))
-    )
+    return Coalesce(Subquery(refunded), Value(Decimal("0.00")), output_field=DecimalField())
+
+
+# Issue 13: the order pages read the order with its market, seller account, buyer,
+# shipment and refunded sum in one query, and its lines in another, both compiled once
+# per connection (core.prepared), and rebuild what select_related(...) and
+# prefetch_related("lines") would give: the related objects cached, the lines prefetched.
+_RELATED = (("market", Market), ("seller_account", SellerAccount), ("buyer", None), ("shipment", Shipment))
+
+
+@cache
+def _attnames(model):
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def _related_model(model):
+    return model or get_user_model()
+
+
+def _order_query(owner):
+    def build(pk, owner_id):
+        names = list(_attnames(Order))
+        for relation, model in _RELATED:
+            names += [f"{relation}__{attname}" for attname in _attnames(_related_model(model))]
+        return (
+            Order.objects.filter(pk=pk, **{owner: owner_id})
+            .annotate(refunded_sum=_refunded_sum())
+            .values_list(*names, "refunded_sum")
+        )
+
+    return PreparedQuery(build)
+
+
+_ORDER = {"buyer_id": _order_query("buyer_id"), "seller_account_id": _order_query("seller_account_id")}
+_LINES = PreparedQuery(
+    lambda pk: OrderLine.objects.filter(order_id=pk).order_by("pk").values_list(*_attnames(OrderLine))
+)
+
+
+def _order_detail(owner, owner_id, order_id):
+    try:
+        pk = int(order_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    low, high = connection.ops.integer_field_range(Order._meta.pk.get_internal_type())
+    if (low is not None and pk < low) or (high is not None and pk > high):
+        raise Http404  # as Django's lookup finds no row for a key no column can hold
+    rows = _ORDER[owner].rows(pk, owner_id)
+    if not rows:
+        raise Http404
+    row = RowReader(rows[0])
+    order = row.instance(Order, _attnames(Order))
+    for relation, model in _RELATED:
+        model = _related_model(model)
+        values = row.take(len(_attnames(model)))
+        related = None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
+        field = Order._meta.get_field(relation)
+        if field.one_to_one and not field.concrete:  # the shipment, a reverse one-to-one
+            Order.shipment.related.set_cached_value(order, related)
+            if related is not None:
+                Shipment.order.field.set_cached_value(related, order)
+        else:
+            field.set_cached_value(order, related)
+    (order.refunded_sum,) = row.rest()
+    lines = [OrderLine.from_db(DEFAULT_DB_ALIAS, _attnames(OrderLine), values) for values in _LINES.rows(pk)]
+    for line in lines:
+        OrderLine.order.field.set_cached_value(line, order)
+    prefetched = order.lines.all()
+    prefetched._result_cache, prefetched._prefetch_done = lines, True
+    order._prefetched_objects_cache = {"lines": prefetched}
+    return order
 
 
 def get_buyer_order(user, order_id):
-    return get_object_or_404(_order_detail_queryset(), pk=order_id, buyer=user)
+    return _order_detail("buyer_id", user.pk, order_id)
 
 
 def get_seller_order(account, order_id):
-    return get_object_or_404(_order_detail_queryset(), pk=order_id, seller_account=account)
+    return _order_detail("seller_account_id", account.pk, order_id)
 
 
 def get_seller_commission_refund(account, application_id):

@@ -112,9 +112,9 @@ def test_issue_13_order_pages_cost(client, seller, shop):
     offer, buyers = shop
     order = shaped_orders(offer, buyers, 4, seller=seller)[3]  # paid, a Discussion, a parcel
     client.force_login(order.buyer)
-    assert calls(client, reverse("orders:purchase_detail", args=[order.pk])) < 26_000
+    assert calls(client, reverse("orders:purchase_detail", args=[order.pk])) < 15_000
     client.force_login(seller)
-    assert calls(client, reverse("orders:seller_order_detail", args=[order.pk])) < 31_000
+    assert calls(client, reverse("orders:seller_order_detail", args=[order.pk])) < 19_000
 
 
 # --- Commission refunds and inactive buyers ---------------------------------------------------
