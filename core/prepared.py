@@ -15,6 +15,7 @@ same for the seller API with whole queries as keys.
 """
 
 import weakref
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -93,6 +94,13 @@ class PreparedQuery:
         self._compiled = weakref.WeakKeyDictionary()
 
 
+@cache
+def attnames(model):
+    """The attnames of `model`'s concrete fields: the columns a prepared query selects to
+    rebuild its instances, in the order `Model.from_db` takes them."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
 class RowReader:
     """Model instances rebuilt from one row of a prepared query, read column by column in
     the order the query selected them."""
@@ -107,7 +115,14 @@ class RowReader:
     def rest(self):
         return list(self._values)
 
-    def instance(self, model, columns, known=()):
-        """A `model` instance of `columns` (attnames): the values of `known` first (e.g.
-        a key the row already gave), then the next values of the row."""
+    def instance(self, model, columns=None, known=()):
+        """A `model` instance of `columns` (attnames; by default all, `attnames`): the
+        values of `known` first (e.g. a key the row already gave), then the next values."""
+        columns = columns or attnames(model)
         return model.from_db(DEFAULT_DB_ALIAS, columns, [*known, *self.take(len(columns) - len(known))])
+
+    def optional_instance(self, model):
+        """A `model` instance of all its columns, or None when the row has none (a LEFT
+        JOIN found no row: its key is NULL)."""
+        values = self.take(len(attnames(model)))
+        return None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, attnames(model), values)

@@ -157,7 +157,7 @@ def rows_view(rows):
 KEPT_FOR = 60  # seconds: the figures follow the clock to the minute
 
 
-def _figures(account, now):
+def _kept_figures(account, now):
     """(instant, Summary, counts, window figures) of `account`, as of a moment of the
     minute of `now`."""
     minute = int(now.timestamp()) // KEPT_FOR
@@ -177,7 +177,7 @@ def _figures(account, now):
 
 def panel(account, now):
     """Everything the page shows, for `account` at `now` (to the minute)."""
-    at, figures, counts, columns = _figures(account, now)
+    at, figures, counts, columns = _kept_figures(account, now)
     return {
         "account": account,
         "market": account.market,

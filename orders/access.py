@@ -1,18 +1,16 @@
 """Object access for orders pages: anything foreign is a 404 (SEC-01)."""
 
 from decimal import Decimal
-from functools import cache
 
-from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connection
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from core.prepared import PreparedQuery, RowReader
+from core.prepared import PreparedQuery, RowReader, attnames
 
-from .models import CommissionRefund, Market, Order, OrderLine, Refund, SellerAccount, Shipment
+from .models import CommissionRefund, Order, OrderLine, Refund, Shipment
 
 
 def seller_account_for(user):
@@ -39,23 +37,18 @@ def _refunded_sum():
 # shipment and refunded sum in one query, and its lines in another, both compiled once
 # per connection (core.prepared), and rebuild what select_related(...) and
 # prefetch_related("lines") would give: the related objects cached, the lines prefetched.
-_RELATED = (("market", Market), ("seller_account", SellerAccount), ("buyer", None), ("shipment", Shipment))
+_RELATED = ("market", "seller_account", "buyer", "shipment")
 
 
-@cache
-def _attnames(model):
-    return tuple(field.attname for field in model._meta.concrete_fields)
-
-
-def _related_model(model):
-    return model or get_user_model()
+def _related_model(relation):
+    return Order._meta.get_field(relation).related_model
 
 
 def _order_query(owner):
     def build(pk, owner_id):
-        names = list(_attnames(Order))
-        for relation, model in _RELATED:
-            names += [f"{relation}__{attname}" for attname in _attnames(_related_model(model))]
+        names = list(attnames(Order))
+        for relation in _RELATED:
+            names += [f"{relation}__{attname}" for attname in attnames(_related_model(relation))]
         return (
             Order.objects.filter(pk=pk, **{owner: owner_id})
             .annotate(refunded_sum=_refunded_sum())
@@ -67,7 +60,7 @@ def _order_query(owner):
 
 _ORDER = {"buyer_id": _order_query("buyer_id"), "seller_account_id": _order_query("seller_account_id")}
 _LINES = PreparedQuery(
-    lambda pk: OrderLine.objects.filter(order_id=pk).order_by("pk").values_list(*_attnames(OrderLine))
+    lambda pk: OrderLine.objects.filter(order_id=pk).order_by("pk").values_list(*attnames(OrderLine))
 )
 
 
@@ -83,20 +76,17 @@ def _order_detail(owner, owner_id, order_id):
     if not rows:
         raise Http404
     row = RowReader(rows[0])
-    order = row.instance(Order, _attnames(Order))
-    for relation, model in _RELATED:
-        model = _related_model(model)
-        values = row.take(len(_attnames(model)))
-        related = None if values[0] is None else model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
-        field = Order._meta.get_field(relation)
-        if field.one_to_one and not field.concrete:  # the shipment, a reverse one-to-one
+    order = row.instance(Order)
+    for relation in _RELATED:
+        related = row.optional_instance(_related_model(relation))
+        if relation == "shipment":  # a reverse one-to-one: cached on both sides
             Order.shipment.related.set_cached_value(order, related)
             if related is not None:
                 Shipment.order.field.set_cached_value(related, order)
         else:
-            field.set_cached_value(order, related)
+            Order._meta.get_field(relation).set_cached_value(order, related)
     (order.refunded_sum,) = row.rest()
-    lines = [OrderLine.from_db(DEFAULT_DB_ALIAS, _attnames(OrderLine), values) for values in _LINES.rows(pk)]
+    lines = [RowReader(values).instance(OrderLine) for values in _LINES.rows(pk)]
     for line in lines:
         OrderLine.order.field.set_cached_value(line, order)
     prefetched = order.lines.all()

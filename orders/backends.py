@@ -8,33 +8,20 @@ fills Django's relation caches, so `user.seller_account` (or its absence) and
 `user.seller_account.market` cost no further query. Signing in is ModelBackend's.
 """
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS
 
 from core.auth_backends import CachedPermissionsBackend
-from core.prepared import PreparedQuery, RowReader
+from core.prepared import PreparedQuery, RowReader, attnames
 
 from .models import Market, SellerAccount
 
 
-@cache
-def _fields(model):
-    return tuple(model._meta.concrete_fields)
-
-
-@cache
-def _attnames(model):
-    return tuple(field.attname for field in _fields(model))
-
-
 def _user_with_account(pk):
     User = get_user_model()
-    names = [field.name for field in _fields(User)]
-    names += [f"seller_account__{field.name}" for field in _fields(SellerAccount)]
-    names += [f"seller_account__market__{field.name}" for field in _fields(Market)]
+    names = list(attnames(User))
+    names += [f"seller_account__{name}" for name in attnames(SellerAccount)]
+    names += [f"seller_account__market__{name}" for name in attnames(Market)]
     return User._default_manager.filter(pk=pk).values_list(*names)
 
 
@@ -52,12 +39,10 @@ def user_with_account(user_id):
     if not rows:
         return None
     row = RowReader(rows[0])
-    user = row.instance(User, _attnames(User))
-    account_values = row.take(len(_attnames(SellerAccount)))
-    account = None
-    if account_values[0] is not None:
-        account = SellerAccount.from_db(DEFAULT_DB_ALIAS, _attnames(SellerAccount), account_values)
-        market = row.instance(Market, _attnames(Market))
+    user = row.instance(User)
+    account = row.optional_instance(SellerAccount)
+    if account is not None:
+        market = row.instance(Market)
         SellerAccount.market.field.set_cached_value(account, market)
         SellerAccount.user.field.set_cached_value(account, user)
     User.seller_account.related.set_cached_value(user, account)
