@@ -7,7 +7,7 @@ write):
 - `GET /health/` for the load balancer, polled every second or two: the database
   (`SELECT 1`), the cache (one read), the task broker (a Redis PING when django-q2 uses
   Redis; with the ORM broker the broker is the database) and the file storage (exists()
-  of a fixed key: a stat() on the local disk, a HEAD request on the object store). 200
+  of a fixed key on the local disk, a HEAD request of the bucket on the object store). 200
   `{"status": "ok", "checks": {...}}`, or 503 with `"status": "fail"` and the failed
   checks marked `"fail: <error class>"`. The Redis and object store checks use their own
   clients with one-second timeouts and no retries, so a dead service fails the check
@@ -39,7 +39,7 @@ from django.http import HttpResponse, HttpResponseNotFound
 
 HEALTH_PATH = "/health/"
 METRICS_PATH = "/metrics"
-# A key nobody writes: exists() of it costs one stat() or one HEAD request.
+# A key nobody writes: exists() of it costs one stat() on the local disk.
 STORAGE_PROBE_KEY = "health/probe"
 
 # Checks with their own short timeouts (seconds).
@@ -178,7 +178,14 @@ def _probe_storage():
 
 
 def _check_storage():
-    _probe_storage().exists(STORAGE_PROBE_KEY)
+    storage = _probe_storage()
+    bucket = getattr(storage, "bucket_name", None)
+    if bucket:
+        # A HEAD of the bucket: fails when it is missing or the keys may not read it
+        # (exists() of a key would answer False for a missing bucket).
+        storage.connection.meta.client.head_bucket(Bucket=bucket)
+    else:
+        storage.exists(STORAGE_PROBE_KEY)
 
 
 @receiver(setting_changed)
