@@ -202,5 +202,8 @@ def developer_guide(request):
             "file_setup": guide.FILE_SETUP,
             "scopes": list(get_scopes_backend().get_all_scopes().items()),
             "dashboard_url": reverse("api_pages:dashboard"),
+            "device_url": reverse("api_pages:device"),
+            "device_path": request.build_absolute_uri(reverse("api_pages:device")),
+            "error_codes": guide.ERROR_CODES,
         },
     )
