@@ -253,3 +253,30 @@ def test_api_04_every_status_a_view_returns_is_declared(
     assert 429 in declared
     assert {seen["anonymous"], seen["expired"]} == {401}
     assert {seen["wrong_scope"], seen["not_a_seller"]} == {403}
+
+
+def test_api_04_our_additions_are_declared_as_extensions(document):
+    schemas = document["components"]["schemas"]
+    additions = {
+        ("PostPurchaseIssue", "allowedActions"),
+        ("PostPurchaseIssue", "replyDeadline"),
+        ("PostPurchaseIssueListResponse", "totalCount"),
+        ("RefundClaimList", "totalCount"),
+        ("RefundClaim", "unmetConditions"),
+    }
+    for schema, prop in additions:
+        definition = schemas[schema]["properties"][prop]
+        assert definition["x-extension"] is True, (schema, prop)
+        assert definition["description"].startswith("Extension"), (schema, prop)
+    # What the reference defines is not marked.
+    assert "x-extension" not in schemas["PostPurchaseIssue"]["properties"]["subject"]
+    assert "x-extension" not in schemas["RefundClaim"]["properties"]["status"]
+
+
+def test_api_04_the_document_describes_both_oauth_flows(document):
+    flows = document["components"]["securitySchemes"]["oauth2"]["flows"]
+
+    assert flows["authorizationCode"]["tokenUrl"] == "/auth/oauth/token"
+    assert flows["x-deviceCode"]["deviceAuthorizationUrl"] == "/auth/oauth/device"
+    assert flows["x-deviceCode"]["authorizationUrl"] == "/skojarz-aplikacje"
+    assert set(flows["x-deviceCode"]["scopes"]) == set(settings.API_SCOPES)
