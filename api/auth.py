@@ -21,6 +21,7 @@ from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitSchem
 from oauth2_provider import oauth2_backends
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_access_token_model, get_application_model
+from oauthlib.common import urlencode
 
 from orders.models import SellerAccount
 
@@ -134,6 +135,17 @@ class OAuthLibCore(oauth2_backends.OAuthLibCore):
         if not isinstance(request.POST, QueryDict):
             return []
         return super().extract_body(request)
+
+    def _extract_params(self, request):
+        """A token request's parameters as api.oauth.TokenView gathered them (the body's
+        and the query string's, API-05) are handed to oauthlib as the body: oauthlib
+        refuses a POST with a query string."""
+        params = getattr(request, "oauth_params", None)
+        if params is None:
+            return super()._extract_params(request)
+        headers = self.extract_headers(request)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return request.build_absolute_uri(request.path), request.method, urlencode(params), headers
 
 
 class SellerTokenScheme(DjangoOAuthToolkitScheme):

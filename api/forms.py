@@ -24,7 +24,20 @@ class ApplicationForm(forms.Form):
             "One address per line, starting with https://. After the seller allows access, the browser "
             "returns to one of them with the authorization code."
         ),
-        error_messages={"required": _("Enter at least one redirect address.")},
+        required=False,
+    )
+    grant_type = forms.ChoiceField(
+        label=_("How the seller connects it"),
+        choices=[
+            (Application.GRANT_AUTHORIZATION_CODE, _("In a browser: a consent page, then back to a redirect address")),
+            (
+                Application.GRANT_DEVICE_CODE,
+                _("Without a browser: the program shows a code that the seller enters on this site (device flow)"),
+            ),
+        ],
+        initial=Application.GRANT_AUTHORIZATION_CODE,
+        widget=forms.RadioSelect,
+        required=False,
     )
     client_type = forms.ChoiceField(
         label=_("Client type"),
@@ -36,10 +49,20 @@ class ApplicationForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    def clean_grant_type(self):
+        return self.cleaned_data["grant_type"] or Application.GRANT_AUTHORIZATION_CODE
+
+    def clean(self):
+        cleaned = super().clean()
+        # A device-flow application has no browser to send back (API-05).
+        if cleaned.get("grant_type") == Application.GRANT_AUTHORIZATION_CODE and cleaned.get("redirect_uris") == []:
+            self.add_error("redirect_uris", _("Enter at least one redirect address."))
+        return cleaned
+
     def clean_redirect_uris(self):
         uris = self.cleaned_data["redirect_uris"].split()
         if not uris:
-            raise ValidationError(self.fields["redirect_uris"].error_messages["required"])
+            return []
         if len(uris) > MAX_REDIRECT_URIS:
             raise ValidationError(
                 _("Enter at most %(limit)s addresses."), params={"limit": MAX_REDIRECT_URIS}, code="too_many"

@@ -19,6 +19,59 @@ AUTH = '-H "Authorization: Bearer $ACCESS_TOKEN"'
 
 
 @dataclass(frozen=True)
+class ErrorCode:
+    """A row of the guide's table of error codes (API-04): what happened, the status,
+    the code we write, and the marketplace's code for it ("" when it documents none: then
+    ours stands) with where it is documented."""
+
+    situation: str
+    status: int
+    code: str
+    marketplace: str = ""
+    source: str = ""
+
+
+REFERENCE = "allegro-openapi-excerpt.yaml"
+FAQ = "developer.allegro.pl FAQ"
+ISSUES = "allegro/allegro-api issues"
+
+ERROR_CODES = (
+    ErrorCode(_("No access token"), 401, "unauthorized", "unauthorized", f"AuthError, {FAQ}"),
+    ErrorCode(_("Unknown, expired or revoked access token"), 401, "invalid_token", "invalid_token", "RFC 6750"),
+    ErrorCode(_("The token lacks the operation's scope"), 403, "insufficient_scope", "insufficient_scope", "RFC 6750"),
+    ErrorCode(_("The token's user has no seller account"), 403, "AccessDenied", "AccessDenied", ISSUES),
+    ErrorCode(_("Not found, or another seller account's"), 404, "NotFoundException", "NotFoundException", ISSUES),
+    ErrorCode(
+        _("Accept is not the resource's media type"),
+        406,
+        "NotAcceptableException",
+        "NotAcceptableException",
+        f"Error, {REFERENCE}",
+    ),
+    ErrorCode(
+        _("Invalid parameter or body field (path names it)"), 422, "VALIDATION_ERROR", "VALIDATION_ERROR", ISSUES
+    ),
+    ErrorCode(
+        _("A rule refuses the request (userMessage says why)"), 422, "VALIDATION_ERROR", "VALIDATION_ERROR", ISSUES
+    ),
+    ErrorCode(_("The Discussion no longer accepts the seller's messages"), 409, "DISCUSSION_CLOSED"),
+    ErrorCode(_("An end request is not possible now"), 409, "END_REQUEST_NOT_ALLOWED"),
+    ErrorCode(_("No such attachment declaration"), 422, "ATTACHMENT_NOT_FOUND"),
+    ErrorCode(_("The attachment's file has not been uploaded"), 422, "ATTACHMENT_NOT_UPLOADED"),
+    ErrorCode(_("The attachment was already sent in a message"), 422, "ATTACHMENT_ALREADY_USED"),
+    ErrorCode(_("The file was already uploaded"), 422, "ALREADY_UPLOADED"),
+    ErrorCode(_("The file's size differs from the declared size"), 422, "SIZE_MISMATCH"),
+    ErrorCode(_("The file is too big"), 413, "PAYLOAD_TOO_LARGE"),
+    ErrorCode(_("Content-Type or file type not accepted"), 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ErrorCode(_("The body cannot be read (not JSON, too large, too deep)"), 400, "MALFORMED_REQUEST"),
+    ErrorCode(_("The method is not allowed on this path"), 405, "METHOD_NOT_ALLOWED"),
+    ErrorCode(_("The purchased line is not this seller account's"), 422, "LINE_ITEM_NOT_FOUND"),
+    ErrorCode(_("The refund application was already processed"), 422, "ALREADY_PROCESSED"),
+    ErrorCode(_("Too many requests; see Retry-After"), 429, "TOO_MANY_REQUESTS"),
+)
+
+
+@dataclass(frozen=True)
 class Example:
     key: str
     title: str
@@ -53,6 +106,24 @@ EXAMPLES = {
                 '-u "$CLIENT_ID:$CLIENT_SECRET"',
                 "--data-urlencode grant_type=refresh_token",
                 '--data-urlencode "refresh_token=$REFRESH_TOKEN"',
+            ),
+        ),
+        Example(
+            "device",
+            _("Ask for a device code"),
+            (
+                'curl -X POST "$BASE_URL/auth/oauth/device"',
+                '-u "$CLIENT_ID:$CLIENT_SECRET"',
+                '--data-urlencode "client_id=$CLIENT_ID"',
+            ),
+        ),
+        Example(
+            "device_token",
+            _("Poll for the tokens"),
+            (
+                'curl -X POST "$BASE_URL/auth/oauth/token?grant_type=urn:ietf:params:oauth:grant-type:device_code'
+                '&device_code=$DEVICE_CODE"',
+                '-u "$CLIENT_ID:$CLIENT_SECRET"',
             ),
         ),
         Example(

@@ -186,7 +186,8 @@ class IssueMessageView(IssuesView):
         if data["type"] in s.CLAIM_MESSAGE_TYPES:
             raise ApiError(
                 _("Return-related message types are only for claims; this is a dispute."),
-                code="VALIDATION_ERROR.INVALID_CHOICE",
+                code="VALIDATION_ERROR",
+                details="invalid_choice",
                 path="type",
             )
         kind = Message.Kind(data["type"])

@@ -39,16 +39,19 @@ NEW_SECRET_SESSION_KEY = "api_new_client_secret"
 # --- Applications and authorizations ---------------------------------------------------------
 
 
-def register_application(*, user, name, redirect_uris, client_type, once=None):
-    """A new authorization-code application of `user`; returns it and its plain secret.
-    `once`: the form's submission (SAFE-01, core.once): the same form registers one."""
+def register_application(
+    *, user, name, redirect_uris, client_type, grant_type=Application.GRANT_AUTHORIZATION_CODE, once=None
+):
+    """A new application of `user` (authorization code, or the device flow: API-05);
+    returns it and its plain secret. `once`: the form's submission (SAFE-01, core.once):
+    the same form registers one."""
     secret = generate_client_secret()
     application = Application(
         user=user,
         name=name,
         redirect_uris=" ".join(redirect_uris),
         client_type=client_type,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        authorization_grant_type=grant_type,
         client_secret=secret,
         hash_client_secret=True,
     )
@@ -157,6 +160,7 @@ def dashboard(request):
             "new_client_secret": new_secret["client_secret"] if new_application else None,
             "authorizations": authorizations_for(request.user, timezone.now()),
             "public_client": Application.CLIENT_PUBLIC,
+            "device_grant": Application.GRANT_DEVICE_CODE,
         },
     )
 
@@ -198,5 +202,8 @@ def developer_guide(request):
             "file_setup": guide.FILE_SETUP,
             "scopes": list(get_scopes_backend().get_all_scopes().items()),
             "dashboard_url": reverse("api_pages:dashboard"),
+            "device_url": reverse("api_pages:device"),
+            "device_path": request.build_absolute_uri(reverse("api_pages:device")),
+            "error_codes": guide.ERROR_CODES,
         },
     )

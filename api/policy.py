@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from oauth2_provider.contrib.rest_framework import TokenHasScope
+from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -47,28 +48,57 @@ def error_body(code, message, *, user_message=None, path=None, details=None):
 
 def from_domain_error(error, *, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, path=None):
     """A service's DomainError as an ApiError (its message is already translated)."""
-    code = (error.code or "UNPROCESSABLE_ENTITY").upper()
+    code = (error.code or "VALIDATION_ERROR").upper()
     return ApiError(error.message, code=code, status_code=status_code, path=path or error.field)
 
 
+# The marketplace's codes where it has one (API-04; the table in the API guide,
+# api.guide.ERROR_CODES, says where each comes from); ours where it has none.
 _CODES = {
-    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
-    exceptions.AuthenticationFailed: "INVALID_TOKEN",
-    exceptions.PermissionDenied: "ACCESS_DENIED",
-    exceptions.NotFound: "NOT_FOUND",
-    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.PermissionDenied: "AccessDenied",
+    exceptions.NotFound: "NotFoundException",
+    exceptions.NotAcceptable: "NotAcceptableException",
     exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
     exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
     exceptions.ParseError: "MALFORMED_REQUEST",
     exceptions.Throttled: "TOO_MANY_REQUESTS",
 }
 
+# The authorization layer answers as the marketplace's auth server does (API-04):
+# `{"error", "error_description"}` (RFC 6750 codes; `unauthorized` with the
+# marketplace's text when no token was sent) and a Bearer challenge naming the error.
+MISSING_TOKEN = "Full authentication is required to access this resource"
+INVALID_TOKEN = "The access token is invalid, expired or revoked"
+INSUFFICIENT_SCOPE = "The access token does not have the scope this operation requires"
+
+
+def _sent_credentials(request):
+    return "HTTP_AUTHORIZATION" in request.META or "access_token" in request.GET
+
+
+def _auth_error(exc, request):
+    """(error, description, challenge) of a refusal by the authorization layer, or None."""
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        if request is None or not _sent_credentials(request):
+            # RFC 6750 §3.1: no error code in the challenge when no credentials came.
+            return "unauthorized", MISSING_TOKEN, {}
+        return "invalid_token", INVALID_TOKEN, {"error": "invalid_token", "error_description": INVALID_TOKEN}
+    denial = getattr(request, "api_denial", None)
+    if isinstance(exc, exceptions.PermissionDenied) and denial and denial[0] == "insufficient_scope":
+        challenge = {"error": "insufficient_scope", "error_description": INSUFFICIENT_SCOPE, "scope": denial[1]}
+        return "insufficient_scope", INSUFFICIENT_SCOPE, challenge
+
+
+def bearer_challenge(challenge):
+    """`WWW-Authenticate: Bearer realm="api", …` (RFC 6750 §3)."""
+    return build_bearer_challenge(None, oauth2_error=challenge, realm="api", resource_metadata_url=None)
+
 
 def _user_message(exc, request):
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return _("Sign in again: the access token is missing, expired or revoked.")
     if isinstance(exc, exceptions.PermissionDenied):
-        return _("This application was not authorized for this operation (missing scope).")
+        return _("The account that authorized this application is not a seller account.")
     if isinstance(exc, exceptions.NotFound):
         return _("Not found, or it does not belong to this seller account.")
     if isinstance(exc, exceptions.NotAcceptable):
@@ -102,12 +132,14 @@ def _validation_errors(detail, prefix=""):
             else:
                 yield from _validation_errors(value, prefix)
     else:
+        # The marketplace's code; which rule (DRF's code: required, invalid_choice, …) in details.
         code = getattr(detail, "code", "invalid") or "invalid"
-        yield error_body(f"VALIDATION_ERROR.{str(code).upper()}", detail, path=prefix or None)
+        yield error_body("VALIDATION_ERROR", detail, path=prefix or None, details=str(code))
 
 
 def exception_handler(exc, context):
-    """Every error in the public API's `{"errors": [...]}` shape."""
+    """Every error in the public API's `{"errors": [...]}` shape; the authorization
+    layer's 401 and 403 (scope) in its auth server's `{"error", "error_description"}`."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DomainError):
@@ -116,6 +148,15 @@ def exception_handler(exc, context):
         exc = too_large()  # Django's bound on a body read in memory (SAFE-09)
     if not isinstance(exc, exceptions.APIException):
         return None  # a 500: logged by Django, never hidden
+    request = context.get("request")
+    auth_error = _auth_error(exc, request)
+    if auth_error is not None:
+        error, description, challenge = auth_error
+        return Response(
+            {"error": error, "error_description": description},
+            status=exc.status_code,
+            headers={"WWW-Authenticate": bearer_challenge(challenge)},
+        )
     headers = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(max(int(exc.wait + 0.999), 1))
@@ -128,7 +169,7 @@ def exception_handler(exc, context):
         errors = list(_validation_errors(exc.detail)) or [error_body("VALIDATION_ERROR", _("Invalid request."))]
     else:
         code = next((name for cls, name in _CODES.items() if isinstance(exc, cls)), "ERROR")
-        errors = [error_body(code, exc.detail, user_message=_user_message(exc, context.get("request")))]
+        errors = [error_body(code, exc.detail, user_message=_user_message(exc, request))]
     return Response({"errors": errors}, status=exc.status_code, headers=headers)
 
 
@@ -159,8 +200,15 @@ class SellerTokenHasScope(TokenHasScope):
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
+            token = request.auth
+            scopes = self.get_scopes(request, view)
+            if token is not None and not token.is_expired() and not token.allow_scopes(scopes):
+                request.api_denial = ("insufficient_scope", " ".join(scopes))
             return False
-        return seller_account_of(request) is not None
+        if seller_account_of(request) is None:
+            request.api_denial = ("not_seller", None)
+            return False
+        return True
 
 
 def seller_account_of(request):

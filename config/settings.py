@@ -312,10 +312,19 @@ API_SCOPES = {
     "allegro:api:orders:read": _("Read your commission refund applications"),
     "allegro:api:orders:write": _("File and cancel commission refund applications"),
 }
+
+
+def _pkce_required(client_id):
+    """PKCE for public clients, optional for confidential ones (API-05; api.oauth)."""
+    from api.oauth import pkce_required
+
+    return pkce_required(client_id)
+
+
 OAUTH2_PROVIDER = {
     "SCOPES": API_SCOPES,
     "DEFAULT_SCOPES": list(API_SCOPES),
-    "PKCE_REQUIRED": True,
+    "PKCE_REQUIRED": _pkce_required,
     # The OAuth 2.0 Security BCP (RFC 9700) throughout: no implicit or password grants,
     # only S256 code challenges, tokens only in the Authorization header, `iss` in the
     # authorization response, tokens stored hashed, and a reused refresh token revokes
@@ -339,8 +348,14 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 300,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
     "REQUEST_APPROVAL_PROMPT": "force",
-    # Reads no form fields from a body an API endpoint reads itself (SAFE-09).
+    # Reads no form fields from a body an API endpoint reads itself (SAFE-09); hands
+    # oauthlib the token endpoint's query-string parameters as its body (API-05).
     "OAUTH2_BACKEND_CLASS": "api.auth.OAuthLibCore",
+    # The device flow (RFC 8628, API-05): the device code's state decided by our
+    # validator (api.oauth); the toolkit's pre-token hook would fail on an unknown code.
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.SellerOAuth2Validator",
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
+    "DEVICE_FLOW_INTERVAL": 5,
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
@@ -373,6 +388,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every status an operation can return, the OAuth2 flows, our extensions marked
+    # (API-04, api.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.postprocess"],
 }
 
 # Absolute address of the site, for links in e-mails.

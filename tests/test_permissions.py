@@ -54,6 +54,9 @@ EXEMPT_NAMES = {
     "password_change_done": "Django's auth view, protected by Django's own login_required",
     "set_language": "i18n/setlang/: the language switch works for everyone, signed in or not (I18N-01)",
     "set_market": "i18n/setmarket/: the market switch works for everyone, signed in or not (SPEC §0)",
+    "api_pages:device": "skojarz-aplikacje: the device flow's verification page (API-05), the consent page's "
+    "sibling: anonymous → sign-in, users without a seller account get a page saying so (403), no object of "
+    "anyone's in the URL (tests/api/test_api_05_oauth.py)",
 }
 
 # --- who may see what --------------------------------------------------------------------------

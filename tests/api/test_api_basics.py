@@ -15,7 +15,7 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from api.base import BETA, PUBLIC
-from tests.api.conftest import ApiClient, api_path
+from tests.api.conftest import ApiClient, api_path, make_token
 from tests.api.test_auth_matrix import assert_errors_shape
 from tests.discussions.conftest import make_order
 
@@ -103,7 +103,7 @@ def test_api_01_other_accept_is_406_with_the_errors_shape(api, path, accept):
     assert response.status_code == 406
     assert response["trace-id"]
     assert_errors_shape(response)
-    assert response.json()["errors"][0]["code"] == "NOT_ACCEPTABLE"
+    assert response.json()["errors"][0]["code"] == "NotAcceptableException"  # API-04
 
 
 @pytest.mark.parametrize(("path", "media"), [("/sale/issues", BETA), ("/order/refund-claims", PUBLIC)])
@@ -121,13 +121,13 @@ def test_api_01_any_or_missing_accept_gets_the_vendor_media_type(token, path, me
 # --- Language -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("authorized", [False, True], ids=["401", "404"])
-def test_api_01_accept_language_chooses_the_language_of_user_message(token, authorized):
-    client = ApiClient(token if authorized else None)
+@pytest.mark.parametrize("authorized", [False, True], ids=["403", "404"])
+def test_api_01_accept_language_chooses_the_language_of_user_message(token, buyer, oauth_app, authorized):
+    client = ApiClient(token if authorized else make_token(buyer, oauth_app))
     path = f"/sale/issues/{uuid.uuid4()}"
     english = client.get(path, language="en-US", contract_check=False)
     polish = client.get(path, language="pl-PL", contract_check=False)
-    assert english.status_code == polish.status_code == (404 if authorized else 401)
+    assert english.status_code == polish.status_code == (404 if authorized else 403)
     assert_errors_shape(english)
     assert_errors_shape(polish)
     english_text = english.json()["errors"][0]["userMessage"]
@@ -136,7 +136,7 @@ def test_api_01_accept_language_chooses_the_language_of_user_message(token, auth
     expected = (
         "Not found, or it does not belong to this seller account."
         if authorized
-        else "Sign in again: the access token is missing, expired or revoked."
+        else "The account that authorized this application is not a seller account."
     )
     assert english_text == expected
     assert english["Content-Language"] == "en"

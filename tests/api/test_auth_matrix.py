@@ -3,7 +3,9 @@
 without the endpoint's scope (or of a user with no seller account) is 403, another seller
 account's token finds nothing (404 on objects, its own empty list, 422 when filing a
 claim for this seller's product), the right token gets the success code. Every answer
-carries `trace-id`, and every failure the public API's errors shape."""
+carries `trace-id`; the authorization layer's refusals (no token, an expired one, a
+missing scope) the auth server's `{"error", "error_description"}` (API-04), every other
+failure the public API's errors shape."""
 
 import io
 from dataclasses import dataclass
@@ -47,6 +49,19 @@ def assert_errors_shape(response):
         assert error["code"] and isinstance(error["code"], str), error
         assert error["message"] and isinstance(error["message"], str), error
         assert error["userMessage"] and isinstance(error["userMessage"], str), error
+
+
+def assert_auth_error_shape(response, error):
+    """API-04: `{"error", "error_description"}` and a Bearer challenge (RFC 6750 §3) that
+    names the error when a token was sent."""
+    assert response.json() == {"error": error, "error_description": response.json()["error_description"]}
+    assert response.json()["error_description"]
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api"'), challenge
+    if error == "unauthorized":
+        assert "error=" not in challenge
+    else:
+        assert f'error="{error}"' in challenge
 
 
 def check_contract(response, body):
@@ -324,13 +339,16 @@ def test_api_01_authorization_matrix(world, actor_token, endpoint, actor, scope)
         check_contract(response, body)
     if expected >= 400:
         assert response["Content-Type"].split(";")[0] == endpoint.media
+        # API-04: the authorization layer answers as the marketplace's auth server.
+        auth_error = {"anonymous": "unauthorized", "expired": "invalid_token", "wrong_scope": "insufficient_scope"}
+        if actor in auth_error:
+            assert_auth_error_shape(response, auth_error[actor])
+            return
         assert_errors_shape(response)
-        if expected == 401:
-            assert response.json()["errors"][0]["code"] in {"NOT_AUTHENTICATED", "INVALID_TOKEN"}
         if expected == 403:
-            assert response.json()["errors"][0]["code"] == "ACCESS_DENIED"
+            assert response.json()["errors"][0]["code"] == "AccessDenied"
         if expected == 404:
-            assert response.json()["errors"][0]["code"] == "NOT_FOUND"
+            assert response.json()["errors"][0]["code"] == "NotFoundException"
         if expected == 422:
             assert response.json()["errors"][0]["path"] == "lineItem.id"
         return

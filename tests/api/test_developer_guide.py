@@ -15,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from discussions.models import Reason, Solution
 from orders import services
 from orders.markets import ensure_markets
 from orders.models import Order
+from tests.api import device_flow
 from tests.api.conftest import ALL_SCOPES
 from tests.factories import OfferFactory, SellerAccountFactory, UserFactory
 
@@ -217,7 +219,49 @@ def test_api_01_every_curl_example_of_the_guide_works(tools, world, tmp_path):
     assert status == 201, body
     assert json.loads(body)["id"]
 
-    assert sorted(shell.ran) == sorted(guide.EXAMPLES)
+    assert sorted(shell.ran) == sorted(set(guide.EXAMPLES) - DEVICE_EXAMPLES)
+
+
+DEVICE_EXAMPLES = {"device", "device_token"}
+
+
+def test_api_05_the_guides_device_flow_examples_work(tools, world, tmp_path):
+    """The device flow as the guide shows it: the device code, the seller allows it on the
+    page, the token poll (parameters in the query string) gives tokens the API accepts."""
+    application = Application.objects.create(
+        name="Guide terminal",
+        user=world["application"].user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_DEVICE_CODE,
+        client_secret=CLIENT_SECRET,
+    )
+    shell = Shell(
+        tmp_path,
+        {"BASE_URL": world["base_url"], "CLIENT_ID": application.client_id, "CLIENT_SECRET": CLIENT_SECRET},
+    )
+
+    status, _headers, body = shell.run("device")
+    assert status == 200, body
+    codes = json.loads(body)
+    assert codes["verification_uri"] == f"{world['base_url']}/skojarz-aplikacje"
+    shell.variables["DEVICE_CODE"] = codes["device_code"]
+    status, _headers, body = shell.run("device_token")
+    assert (status, json.loads(body)["error"]) == (400, "authorization_pending")
+
+    device_flow.seller_decides(world["seller"], codes["verification_uri_complete"])
+    with time_machine.travel(timezone.now() + timedelta(seconds=codes["interval"])):
+        status, _headers, body = shell.run("device_token")
+
+    assert status == 200, body
+    tokens = json.loads(body)
+    from django.conf import settings
+
+    answer = Client().get(
+        f"/{settings.API_BASE_PATH}/sale/issues",
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/vnd.allegro.beta.v1+json"},
+    )
+    assert answer.status_code == 200
+    assert set(shell.ran) == DEVICE_EXAMPLES
 
 
 def test_api_01_guide_page_shows_every_example_as_run(client, world):

@@ -359,4 +359,4 @@ def test_sec_01_another_accounts_discussion_attachment_is_404(other_token, offer
     response = ApiClient(other_token).get(f"/sale/issues/attachments/{attachment.public_id}")
 
     assert response.status_code == 404
-    assert body(response)["errors"][0]["code"] == "NOT_FOUND"
+    assert body(response)["errors"][0]["code"] == "NotFoundException"

@@ -284,7 +284,7 @@ def test_api_01_detail_of_another_account_or_an_unknown_id_is_404(discussion, ot
     assert other.get(issues_path(discussion)).status_code == 404
     response = other.get(f"/sale/issues/{uuid.uuid4()}")
     assert response.status_code == 404
-    assert body(response)["errors"][0]["code"] == "NOT_FOUND"
+    assert body(response)["errors"][0]["code"] == "NotFoundException"
 
 
 def test_dsc_22_allowed_actions_are_the_web_pages_state_machine(api, discussion):

@@ -206,7 +206,10 @@ def test_api_01_unknown_scope_is_refused_back_to_the_application(seller_client, 
 
 
 def test_api_01_authorize_without_code_challenge_is_refused(seller_client, tool):
-    """PKCE is required (settings PKCE_REQUIRED)."""
+    """PKCE is required of public clients (settings PKCE_REQUIRED; API-05: optional for
+    confidential ones, tests/api/test_api_05_oauth.py)."""
+    tool.client_type = Application.CLIENT_PUBLIC
+    tool.save()
     query = authorize_query(tool, "")
     query = re.sub(r"&code_challenge=[^&]*&code_challenge_method=S256", "", query)
 

@@ -577,7 +577,7 @@ def test_api_01_an_unknown_or_malformed_claim_id_is_404(api, claim_id):
     response = api.get(claim_path(claim_id), accept=PUBLIC)
 
     assert response.status_code == 404
-    assert errors(response)[0]["code"] == "NOT_FOUND"
+    assert errors(response)[0]["code"] == "NotFoundException"
     assert api.delete(claim_path(claim_id), accept=PUBLIC).status_code == 404
 
 
@@ -692,7 +692,7 @@ def test_api_01_accept_application_json_is_406(api, waiting):
     for method, path in [("get", CLAIMS), ("get", claim_path(claim_id)), ("delete", claim_path(claim_id))]:
         response = api.request(method, path, accept="application/json")
         assert response.status_code == 406, (method, path)
-        assert errors(response)[0]["code"] == "NOT_ACCEPTABLE"
+        assert errors(response)[0]["code"] == "NotAcceptableException"
     assert file_claim(api, waiting.order.lines.get(), 1, headers={"Accept": "application/json"}).status_code == 406
     assert CommissionRefund.objects.get().status == Status.WAITING_FOR_PAYMENT_REFUND
 
@@ -727,7 +727,7 @@ def test_api_01_cancelling_needs_orders_write(api, seller, oauth_app, waiting):
     response = api.delete(claim_path(only_claim(waiting).public_id), token=read_only, accept=PUBLIC)
 
     assert response.status_code == 403
-    assert errors(response)[0]["code"] == "ACCESS_DENIED"
+    assert response.json()["error"] == "insufficient_scope"  # API-04
     assert CommissionRefund.objects.get().status == Status.WAITING_FOR_PAYMENT_REFUND
 
 
