@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # ORD-04: how long the buyer has to pay.
 PAYMENT_DAYS_DEFAULT = 7
@@ -47,6 +48,13 @@ class Market(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64)
     holiday_country = models.CharField(_("holiday calendar country"), max_length=2)
     language = models.CharField(_("language"), max_length=8)
+    # UX-04: where links in this market's mail point (e.g. https://allegro.pl); empty: the
+    # server's MARKET_SITE_URLS / SITE_URL.
+    site_url = models.URLField(
+        _("site address"),
+        blank=True,
+        help_text=_("Links in this market's e-mails start with it. Empty: the server's setting."),
+    )
 
     class Meta:
         verbose_name = _("market")
@@ -550,7 +558,8 @@ class CommissionRefund(models.Model):
         REJECTED = "REJECTED", _("Rejected")
         APPEALED = "APPEALED", _("Appealed")
         REJECTED_AFTER_APPEAL = "REJECTED_AFTER_APPEAL", _("Rejected after the appeal")
-        CANCELLED = "CANCELLED", _("Cancelled")
+        # UX-05: an application (wniosek) reads "Anulowany" next to "Odrzucony", not the order's "Anulowane".
+        CANCELLED = "CANCELLED", pgettext_lazy("commission refund application", "Cancelled")
 
     class Type(models.TextChoices):
         MANUAL = "MANUAL", _("Filed by the seller")
