@@ -110,3 +110,35 @@ def test_ux_03_the_buyer_sees_allegros_decision_and_its_justification(page, live
     assert page.evaluate(NO_SIDEWAYS_SCROLL) <= 0
     assert panel.get_by_text(JUSTIFICATION).is_visible()
     shoot(page, "ux-03-decision-buyer-390")
+
+
+def test_ux_05_admin_change_lists_show_every_column_at_1280_px(page, live_server, mediator, shoot):
+    order = bought(days_ago=11)
+    services.open_discussion(
+        order,
+        buyer=order.buyer,
+        line_id=order.lines.get().pk,
+        reason=Reason.WITHDRAWAL_PROBLEM,
+        now=timezone.now() - timedelta(days=10),
+    )
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill(mediator.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_load_state()
+    for name, url in (
+        ("discussions", "/admin/discussions/discussion/"),
+        ("orders", "/admin/orders/order/"),
+        ("notifications", "/admin/discussions/notification/"),
+    ):
+        page.goto(url)
+        cut_off = page.evaluate(
+            "(() => { const r = document.querySelector('#changelist .results');"
+            " return r.scrollWidth - r.clientWidth; })()"
+        )
+        assert cut_off <= 0, (url, cut_off)
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) <= 0
+        # The filters are above the list, not pushed under it.
+        filters_top = page.locator("#changelist-filter").bounding_box()["y"]
+        assert filters_top < page.locator("#result_list").bounding_box()["y"]
+        shoot(page, f"ux-05-admin-{name}-1280")
