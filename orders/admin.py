@@ -10,10 +10,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import MarketFilter, ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
+from core.admin.readonly import json_text
 from core.errors import DomainError
 from core.money import money
 
@@ -181,7 +183,7 @@ class OrderAdmin(admin.ModelAdmin):
         "service",
         "status",
         "payment_method",
-        "total_amount",
+        "total_money",
         "payment_due_at",
     ]
     list_filter = [market_filter("market"), "status", "service", "payment_method", "format"]
@@ -198,15 +200,21 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "payment_method",
         "status",
-        "total_amount",
+        "total_money",
         "payment_due_at",
         "paid_at",
         "cancelled_at",
     ]
+    exclude = ["total_amount"]
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj):
         return obj.number
+
+    # UX-05: amounts in the admin carry their currency.
+    @admin.display(description=_("order amount"), ordering="total_amount")
+    def total_money(self, obj):
+        return money(obj.total_amount, obj.market.currency)
 
     def has_add_permission(self, request):
         return False
@@ -267,6 +275,11 @@ class SimulatedParcelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return False
 
 
+def _lines(text):
+    """Text as escaped lines."""
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in text.split("\n"))) if text else "—"
+
+
 class AuditActionFilter(admin.SimpleListFilter):
     """UX-05: the audit trail's actions by name, not by code."""
 
@@ -303,19 +316,14 @@ class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def action_label(self, obj):
         return audit.action_label(obj.action)
 
-    @staticmethod
-    def _values(values):
-        if not values:
-            return "—"
-        return format_html_join("", "<div>{}: {}</div>", ((key, value) for key, value in values.items()))
-
+    # UX-05: the recorded state as "name: value" lines, not raw JSON.
     @admin.display(description=_("before"))
     def before_text(self, obj):
-        return self._values(obj.before)
+        return _lines(json_text(obj.before))
 
     @admin.display(description=_("after"))
     def after_text(self, obj):
-        return self._values(obj.after)
+        return _lines(json_text(obj.after))
 
 
 class CommissionRefundLineInline(ReadOnlyInline):

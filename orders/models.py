@@ -536,7 +536,9 @@ class AuditRecord(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id", "at"], name="audit_object_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+        from .audit import action_label
+
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {action_label(self.action)} {self.object_repr}"
 
 
 REFUND_CLAIM_DAYS = 45

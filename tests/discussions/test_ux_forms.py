@@ -327,7 +327,11 @@ def test_ux_05_the_admin_counts_titles_filters_and_amounts_read_as_words(admin_c
     assert "Dziennik działań: 2" in audit  # JOIN and CONCLUDE_MEDIATION
     record = AuditRecord.objects.get(action="CONCLUDE_MEDIATION")
     detail = _text(admin_client.get(reverse("admin:orders_auditrecord_change", args=[record.pk])))
-    assert "Podgląd: wpis w dzienniku działań" in detail or "Zobacz wpis" not in detail
+    assert "Podgląd: wpis w dzienniku działań" in detail and "Zobacz wpis" not in detail
+    assert "CONCLUDE_MEDIATION Dyskusja" not in detail and "Mediacja zakończona Dyskusja" in detail
+    assert '{"' not in detail and "{&quot;" not in detail and "is_open: False" in detail
+    orders = _text(admin_client.get(reverse("admin:orders_order_changelist")))
+    assert "100,00\u00a0zł" in orders
     flagged = _text(admin_client.get(reverse("admin:discussions_flaggedselleraccount_changelist")))
     assert "(DSC-09)" not in flagged and "Zignorowane wiadomości Allegro" in flagged
 
