@@ -161,7 +161,7 @@ def notification_details(kind, params, market):
         facts.append((_("Closes as resolved if not marked"), shown["at"]))
     elif kind == kinds.STATUS_CHANGED:
         facts.append((_("New status"), shown["status"]))
-        if shown.get("close_reason"):
+        if shown.get("close_reason") and shown["close_reason"] != shown.get("outcome"):
             facts.append((_("Why"), shown["close_reason"]))
         if shown.get("outcome"):
             facts.append((_("Allegro's decision"), shown["outcome"]))
