@@ -65,7 +65,7 @@ class CommissionSerializer(serializers.Serializer):
         decimal_places=2,
         min_value=Decimal("0"),
         coerce_to_string=False,
-        help_text=_("Commission of the claimed units (REB-05), a JSON number."),
+        help_text=_("Commission of the claimed units, a JSON number."),
     )
     currency = serializers.CharField(
         source="line.order.market.currency", help_text=_("ISO 4217 code: the currency of the order's market.")
@@ -100,7 +100,7 @@ class LineItemSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="RefundClaimAppeal")
 class AppealSerializer(serializers.Serializer):
-    appealedAt = ApiDateTimeField(source="appealed_at", help_text=_("When the seller appealed (REB-07)."))
+    appealedAt = ApiDateTimeField(source="appealed_at", help_text=_("When the seller appealed."))
     text = serializers.CharField(source="appeal_text", help_text=_("The seller's justification."))
     decisionReason = serializers.SerializerMethodField(
         help_text=_("The mediator's reason once the appeal is decided; null while it waits.")
@@ -127,17 +127,17 @@ class RefundClaimSerializer(serializers.Serializer):
         source="application.status",
         help_text=_(
             "Status of the whole application. IN_PROGRESS is never returned: applications are evaluated "
-            "at once on submission (REB-04)."
+            "at once on submission."
         ),
     )
     quantity = serializers.IntegerField(min_value=1, help_text=_("Units claimed."))
-    commission = CommissionSerializer(source="*", help_text=_("Commission of the claimed units (REB-05)."))
+    commission = CommissionSerializer(source="*", help_text=_("Commission of the claimed units."))
     buyer = BuyerSerializer(source="*")
     createdAt = ApiDateTimeField(source="application.created_at", help_text=_("When the application was filed."))
     lineItem = LineItemSerializer(source="line")
     type = TypeField(
         source="application.type",
-        help_text=_("MANUAL: filed by the seller; AUTOMATIC: filed by the marketplace (REB-08)."),
+        help_text=_("MANUAL: filed by the seller; AUTOMATIC: filed by the marketplace."),
     )
     # Our additions (not in the marketplace's description).
     applicationId = serializers.CharField(
@@ -146,16 +146,16 @@ class RefundClaimSerializer(serializers.Serializer):
     )
     reason = ReasonField(
         source="application.reason",
-        help_text=_("Addition: the reason of the application (REB-01)."),
+        help_text=_("Addition: the reason of the application."),
     )
     unmetConditions = serializers.SerializerMethodField(
         help_text=_(
             "Addition: the conditions the application does not meet, in plain words in the language of "
-            "Accept-Language (REB-04); empty when none."
+            "Accept-Language; empty when none."
         )
     )
     appeal = serializers.SerializerMethodField(
-        help_text=_("Addition: the appeal of a rejected application (REB-07); null when it was not appealed.")
+        help_text=_("Addition: the appeal of a rejected application; null when it was not appealed.")
     )
 
     def get_unmetConditions(self, claim) -> list[str]:
@@ -183,7 +183,7 @@ class RefundClaimCreatedSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", help_text=_("ID of the created claim."))
     status = StatusField(
         source="application.status",
-        help_text=_("Addition: the status the application got on submission (REB-04)."),
+        help_text=_("Addition: the status the application got on submission."),
     )
 
 
@@ -209,7 +209,7 @@ class UnitsField(serializers.Field):
 @extend_schema_serializer(component_name="RefundClaim")
 class RefundClaimRequestSerializer(serializers.Serializer):
     lineItem = LineItemRefSerializer(help_text=_("The purchased product to claim units of."))
-    quantity = UnitsField(help_text=_("Units to claim, at least 1 and at most the units not claimed yet (REB-03)."))
+    quantity = UnitsField(help_text=_("Units to claim, at least 1 and at most the units not claimed yet."))
     reason = ReasonField(
         required=False,
         help_text=_(

@@ -159,7 +159,7 @@ class RefundClaimListView(RefundClaimApiView):
             "a commission refund application: an application filed on the web page for several products "
             "appears as several claims sharing `applicationId`. `count` is the number of claims in this "
             "response; `totalCount` (an addition) the number matching the filters. IN_PROGRESS is accepted as "
-            "a `status` filter but never returned: applications are evaluated at once (REB-04). An unknown "
+            "a `status` filter but never returned: applications are evaluated at once. An unknown "
             "`status` or a `limit`/`offset` out of range is a 422 naming the parameter in `path`."
         ),
         parameters=[
@@ -235,14 +235,14 @@ class RefundClaimListView(RefundClaimApiView):
         summary=gettext_lazy("Create a refund application"),
         description=gettext_lazy(
             "Files a commission refund application for `quantity` units of the purchased product "
-            "`lineItem.id` and evaluates it at once (REB-04), through the same service as the seller's web "
+            "`lineItem.id` and evaluates it at once, through the same service as the seller's web "
             "page. The reason may be given in `reason` (an addition); otherwise it follows from the order: "
             "cancelled or withdrawn from → BUYER_CANCELLED, awaiting payment → NOT_PAID, paid → "
             "BUYER_CANCELLED (the application then waits for the refund to the buyer and is granted when it "
             "is made). The response carries the claim's `id` and (an addition) the status it got. Refusals "
             "are 422 with `path`: `lineItem.id` for a product that is unknown or another seller account's "
             "(there is no 404 here), `quantity` for units that are not a whole number ≥ 1 or were already "
-            "claimed (REB-03); a purchase more than 45 days old is refused as well (REB-02). Bodies are "
+            "claimed; a purchase more than 45 days old is refused as well. Bodies are "
             "accepted as application/vnd.allegro.public.v1+json or application/json."
         ),
         parameters=[ACCEPT_LANGUAGE],
@@ -327,7 +327,7 @@ class RefundClaimDetailView(RefundClaimApiView):
         tags=TAGS,
         summary=gettext_lazy("Cancel a refund application"),
         description=gettext_lazy(
-            "Cancels the application the claim belongs to (REB-06) — the whole application, so every claim "
+            "Cancels the application the claim belongs to — the whole application, so every claim "
             "sharing its `applicationId` becomes CANCELLED. Only a pending application (WAITING_FOR_PAYMENT_REFUND "
             "or APPEALED) can be cancelled; any other answers 422. This cannot be undone."
         ),

@@ -19,3 +19,8 @@ def money(amount, currency):
     places = 0 if currency in WHOLE_UNIT_CURRENCIES and amount == amount.to_integral_value() else 2
     value = formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"{value}\u00a0{CURRENCY_SYMBOLS.get(currency, currency)}"
+
+
+def currency_symbol(currency):
+    """ "PLN" → "zł": the symbol amounts of `currency` are written with."""
+    return CURRENCY_SYMBOLS.get(currency, currency)

@@ -196,10 +196,16 @@ def _text_html(text):
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def conversation(discussion, role, user, form_inputs):
+# UX-03: the automatic messages of a mediator's decision; their parameters carry the outcome,
+# the amount and the mediator's written justification.
+DECISION_CODES = frozenset({"MEDIATION_CONCLUDED", "CLOSED_ALLEGRO_PROTECT"})
+
+
+def conversation(discussion, role, user, form_inputs, decisions=None):
     """The messages of the Discussion page as the reader sees them: authors, badges and
     automatic messages in the reader's language (I18N-01), times in the market's zone,
     hidden messages replaced, attachments linked, the report form where RPT-01 allows.
+    `decisions`: a list that receives the parameters of each mediator's decision (UX-03).
 
     Texts that the template language would write with {% translate %} are written as
     translated, not escaped, as Django does; everything else is escaped here."""
@@ -234,6 +240,8 @@ def conversation(discussion, role, user, form_inputs):
             body = hidden
         else:
             if view.is_automatic:
+                if decisions is not None and row["auto_code"] in DECISION_CODES:
+                    decisions.append(row["auto_params"])
                 parts = [
                     PARAGRAPH_HTML.format(text=escape(render_automatic(row["auto_code"], row["auto_params"], market)))
                 ]
@@ -346,6 +354,38 @@ class DiscussionPage:
     proposal_fields: str
     state_input: str
     facts: list
+    decision: object = None
+
+
+def allegro_decision(discussion, decisions):
+    """UX-03: what both parties read about the decision that closed the Discussion: the
+    outcome, the compensation and the mediator's justification; None unless a mediator's
+    decision closed it (the latest of `decisions`, the decision messages' parameters)."""
+    from core.money import money
+
+    from .models import Discussion, MediationOutcome
+
+    reasons = (Discussion.CloseReason.MEDIATION_CONCLUDED, Discussion.CloseReason.ALLEGRO_PROTECT)
+    if discussion.is_open or discussion.close_reason not in reasons or not discussion.mediation_outcome:
+        return None
+    params = decisions[-1] if decisions else {}
+    amount = params.get("amount")
+    return DecisionView(
+        outcome=str(MediationOutcome(discussion.mediation_outcome).label),
+        amount=money(amount, discussion.market.currency) if amount else "",
+        why=params.get("why", ""),
+        at=local_text(discussion.closed_at, discussion.market) if discussion.closed_at else "",
+        favourable=discussion.mediation_outcome != MediationOutcome.CLAIM_NOT_UPHELD,
+    )
+
+
+@dataclass
+class DecisionView:
+    outcome: str
+    amount: str
+    why: str
+    at: str
+    favourable: bool
 
 
 def discussion_page(discussion, role, user, now, form_inputs, *, message_form=None, proposal_form=None):
@@ -392,7 +432,8 @@ def discussion_page(discussion, role, user, now, form_inputs, *, message_form=No
         facts.append((mark_safe(_("Closed because")), discussion.get_close_reason_display()))
 
     reply = allowed[Action.REPLY]
-    messages = conversation(discussion, role, user, form_inputs)
+    decisions = []
+    messages = conversation(discussion, role, user, form_inputs, decisions)
     return DiscussionPage(
         list_url=url_format("discussions:buyer_list" if is_buyer else "discussions:seller_list", 0),
         order_url=url_format("orders:purchase_detail" if is_buyer else "orders:seller_order_detail").format(
@@ -423,6 +464,7 @@ def discussion_page(discussion, role, user, now, form_inputs, *, message_form=No
         else "",
         state_input=state_input,
         facts=facts,
+        decision=allegro_decision(discussion, decisions),
     )
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DomainErrorFormMixin, MultipleFileField
+from core.money import currency_symbol, money
 
 from .models import Reason, Report, Solution
 from .services import MAX_ATTACHMENTS, MAX_COMPLAINT_LENGTH, MAX_MESSAGE_LENGTH
@@ -28,9 +29,18 @@ class OpenDiscussionForm(DomainErrorFormMixin, forms.Form):
         required=False,
     )
     expected_amount = forms.DecimalField(
-        label=_("Partial refund: amount"), required=False, max_digits=12, decimal_places=2
+        label=_("Partial refund: amount"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"min": "0.01", "step": "0.01", "inputmode": "decimal"}),
     )
-    expected_percent = forms.IntegerField(label=_("or percentage"), required=False)
+    expected_percent = forms.IntegerField(
+        label=_("or percentage"),
+        required=False,
+        help_text=_("Enter a whole percentage from 1 to 99."),
+        widget=forms.NumberInput(attrs={"min": "1", "max": "99", "step": "1"}),
+    )
     text = forms.CharField(
         label=_("Your message (optional)"),
         required=False,
@@ -39,12 +49,28 @@ class OpenDiscussionForm(DomainErrorFormMixin, forms.Form):
     )
     files = MultipleFileField(label=_("Attachments (optional)"), help_text=FILES_HELP)
 
-    def __init__(self, *args, order, **kwargs):
+    def __init__(self, *args, order, busy_lines=(), **kwargs):
+        """UX-02: only the products without an open Discussion (`busy_lines`) can be
+        chosen; each shows its value, the most a partial refund can be, in the market's
+        currency, which the amount's help and limits repeat."""
         super().__init__(*args, **kwargs)
-        lines = list(order.lines.all())
-        self.fields["line"].choices = [(line.pk, f"{line.title} × {line.quantity}") for line in lines]
+        currency = order.market.currency
+        lines = [line for line in order.lines.all() if line.pk not in set(busy_lines)]
+        self.fields["line"].choices = [
+            (line.pk, f"{line.title} × {line.quantity} — {money(line.total, currency)}") for line in lines
+        ]
+        amount = self.fields["expected_amount"]
+        amount.widget.attrs["data-currency"] = currency_symbol(currency)
+        amount.label = f"{amount.label} ({currency_symbol(currency)})"
         if len(lines) == 1:
             self.fields["line"].initial = lines[0].pk
+            amount.widget.attrs["max"] = str(lines[0].total)
+            amount.help_text = _("More than 0 and at most %(max)s, the product's value.") % {
+                "max": money(lines[0].total, currency)
+            }
+        else:
+            amount.help_text = _("More than 0 and at most the chosen product's value, shown next to it.")
+        self.line_values = {str(line.pk): str(line.total) for line in lines}
 
 
 class MessageForm(DomainErrorFormMixin, forms.Form):
@@ -75,7 +101,9 @@ class ReportForm(DomainErrorFormMixin, forms.Form):
 
 
 class DiscussionFilterForm(forms.Form):
+    # UX-05: each select's label is read by screen readers in the reader's language.
     status = forms.ChoiceField(
+        label=_("Status"),
         required=False,
         choices=[
             ("", _("All statuses")),
@@ -85,12 +113,15 @@ class DiscussionFilterForm(forms.Form):
         ],
     )
     show = forms.ChoiceField(
+        label=_("Show"),
         required=False,
         choices=[("", _("All")), ("needs_reply", _("Needing reply")), ("overdue", _("Overdue"))],
     )
-    reason = forms.ChoiceField(required=False, choices=[("", _("All reasons")), *Reason.choices])
+    reason = forms.ChoiceField(label=_("Reason"), required=False, choices=[("", _("All reasons")), *Reason.choices])
     market = forms.ChoiceField(
-        required=False, choices=[("", _("All markets")), ("PL", "PL"), ("CZ", "CZ"), ("SK", "SK"), ("HU", "HU")]
+        label=_("Market"),
+        required=False,
+        choices=[("", _("All markets")), ("PL", "PL"), ("CZ", "CZ"), ("SK", "SK"), ("HU", "HU")],
     )
 
 

@@ -325,7 +325,7 @@ def _filter_fields(language, values):
     return format_html_join(
         "",
         '<label class="visually-hidden" for="{}">{}</label>{}',
-        ((field.id_for_label, field.name, field) for field in _form(values)),
+        ((field.id_for_label, field.label, field) for field in _form(values)),
     )
 
 

@@ -141,7 +141,7 @@ class Discussion(models.Model):
     class LastMessageStatus(models.TextChoices):
         """Who wrote last, as the marketplace's public API says it (DSC-10)."""
 
-        NEW = "NEW", _("New")
+        NEW = "NEW", _("No reply from the seller yet")
         SELLER_REPLIED = "SELLER_REPLIED", _("Seller replied")
         BUYER_REPLIED = "BUYER_REPLIED", _("Buyer replied")
         ALLEGRO_ADVISOR_REPLIED = "ALLEGRO_ADVISOR_REPLIED", _("Allegro replied")
@@ -587,6 +587,7 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         NEW_DISCUSSION = "NEW_DISCUSSION", _("New Discussion")
+        REOPENED = "REOPENED", _("Discussion reopened")
         NEW_MESSAGE = "NEW_MESSAGE", _("New message")
         DEADLINE_APPROACHING = "DEADLINE_APPROACHING", _("Reply deadline approaching")
         DEADLINE_MISSED = "DEADLINE_MISSED", _("The seller did not reply in time")

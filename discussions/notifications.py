@@ -19,7 +19,7 @@ from datetime import UTC
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.db.models import F
@@ -65,20 +65,60 @@ def recipient_language(user, market=None):
     return getattr(profile, "language", "") or getattr(market, "language", "") or settings.LANGUAGE_CODE
 
 
+def mail_site_url(market):
+    """UX-04: the address links in mail start with: the market's own site address (set on
+    the market in the admin), else MARKET_SITE_URLS / SITE_URL of the server's settings."""
+    return (getattr(market, "site_url", "") or "").rstrip("/") or site_url(market.code)
+
+
+def _quoted_message(notification, market):
+    """UX-04: the message a NEW_MESSAGE notification is about, as its reader sees it on the
+    page: (author, text); None when there is none to show (hidden by Allegro, gone)."""
+    from .models import Message, Role
+    from .texts import render_automatic
+
+    pk = notification.params.get("message")
+    if not pk:
+        return None
+    message = Message.objects.filter(pk=pk, discussion_id=notification.discussion_id, hidden_at__isnull=True).first()
+    if message is None:
+        return None
+    authors = {Role.MEDIATOR: _("Allegro"), Role.SYSTEM: _("Automatic message"), Role.BUYER: _("Buyer")}
+    author = authors.get(message.author_role, _("Seller"))
+    if message.kind == Message.Kind.AUTOMATIC:
+        return author, render_automatic(message.auto_code, message.auto_params, market)
+    if message.kind == Message.Kind.END_REQUEST and not message.text:
+        return author, _("The seller asks you to mark the Discussion as resolved.")
+    return author, message.text
+
+
 def render_email(notification):
-    from .texts import render_notification_subject
+    """UX-04: the notification's mail in the recipient's language: subject, plain text and
+    HTML, saying what happened (the message, the new status and why, the deadline in the
+    market's time) with a link from the market's site address."""
+    from .texts import notification_details, render_notification_subject
 
     discussion = notification.discussion
     market = discussion.market
     with translation.override(recipient_language(notification.recipient, market)):
         subject = render_notification_subject(notification.kind, notification.params, market)
+        paragraphs, facts = notification_details(notification.kind, notification.params, market)
+        if notification.kind in (Notification.Kind.NEW_DISCUSSION, Notification.Kind.REOPENED):
+            facts[:0] = [(_("Reason"), discussion.get_reason_display()), (_("Product"), discussion.line.title)]
         is_buyer = notification.recipient_id == discussion.buyer_id
         link = discussion.get_absolute_url() if is_buyer else discussion.get_seller_url()
-        body = render_to_string(
-            "emails/notification.txt",
-            {"subject": subject, "link": site_url(market.code) + link, "user": notification.recipient},
-        )
-    return subject, body
+        context = {
+            "subject": subject,
+            "paragraphs": paragraphs,
+            "facts": facts,
+            "quote": _quoted_message(notification, market),
+            "link": mail_site_url(market) + link,
+            "user": notification.recipient,
+            "language": translation.get_language(),
+        }
+        text = render_to_string("emails/notification.txt", context)
+        html = render_to_string("emails/notification.html", context)
+    return subject, text, html
 
 
 def message_id(notification):
@@ -120,13 +160,17 @@ def _try(pk, now):
         )
     if not claimed:
         return 0
-    notification = Notification.objects.select_related("recipient", "discussion__market").get(pk=pk)
+    notification = Notification.objects.select_related(
+        "recipient__profile", "discussion__market", "discussion__line"
+    ).get(pk=pk)
     try:
         if notification.recipient.email:
-            subject, body = render_email(notification)
-            EmailMessage(
-                subject, body, None, [notification.recipient.email], headers={"Message-ID": message_id(notification)}
-            ).send()
+            subject, text, html = render_email(notification)
+            mail = EmailMultiAlternatives(
+                subject, text, None, [notification.recipient.email], headers={"Message-ID": message_id(notification)}
+            )
+            mail.attach_alternative(html, "text/html")
+            mail.send()
     except Exception as error:
         logger.exception("Sending notification %s failed (try %s)", pk, notification.email_attempts)
         _fail_try(pk, notification.email_attempts, _describe(error), now)

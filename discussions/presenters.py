@@ -8,6 +8,7 @@ whole Discussion page is discussions.detail_presenters.
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -182,3 +183,15 @@ def form_html(template_name, form_class, form=None):
         if not settings.DEBUG:
             _forms_html[key] = html
     return html
+
+
+def open_discussions_by_line(order):
+    """UX-02 / DSC-05: {line id: (number, title, buyer's URL)} of the order's products that
+    have an open Discussion (one query)."""
+    from .models import Discussion
+
+    url = url_format("discussions:buyer_detail")
+    rows = Discussion.objects.filter(order_id=order.pk, is_open=True).values_list("line_id", "pk", "line__title")
+    return {
+        line_id: SimpleNamespace(number=f"D{pk:07d}", title=title, url=url.format(pk)) for line_id, pk, title in rows
+    }

@@ -195,10 +195,17 @@ def _buyer(discussion, action, now):
         available_from = can_mark_unresolved_from(d)
         if now < available_from:
             days = unresolved_wait(d).days
+            # UX-05: after a reopening the days count from the reopening, which the page shows.
+            reopened = d.reopen_count or d.opened_at != d.created_at
+            text = (
+                _("You can mark the Discussion as unresolved %(days)s days after it was reopened.")
+                if reopened
+                else _("You can mark the Discussion as unresolved %(days)s days after it started.")
+            )
             return Availability(
                 action,
                 False,
-                _("You can mark the Discussion as unresolved %(days)s days after it started.") % {"days": days},
+                text % {"days": days},
                 available_from=available_from,
             )
         return Availability(action, True, available_until=d.auto_resolve_at)

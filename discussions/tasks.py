@@ -235,7 +235,7 @@ def _close(rows, *, due_q, close_reason, code, now):
         [(recipient, r) for r in rows for recipient in (r.buyer_id, r.seller_account.user_id)],
         Notification.Kind.STATUS_CHANGED,
         now,
-        params=lambda r: {"status": Discussion.Status.RESOLVED},
+        params=lambda r: {"status": Discussion.Status.RESOLVED, "close_reason": close_reason},
     )
     return len(rows)
 

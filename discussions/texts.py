@@ -63,6 +63,7 @@ AUTO = {
 
 NOTIFICATION_SUBJECTS = {
     Notification.Kind.NEW_DISCUSSION: _("New Discussion %(number)s — reply by %(due)s"),
+    Notification.Kind.REOPENED: _("The buyer reopened Discussion %(number)s — reply by %(due)s"),
     Notification.Kind.NEW_MESSAGE: _("New message in Discussion %(number)s"),
     Notification.Kind.DEADLINE_APPROACHING: _("4 business hours left to reply in Discussion %(number)s"),
     Notification.Kind.DEADLINE_MISSED: _("The seller did not reply in Discussion %(number)s — you can ask for help"),
@@ -74,6 +75,10 @@ NOTIFICATION_SUBJECTS = {
     Notification.Kind.REMINDER: _("Mark Discussion %(number)s — it closes as resolved on %(at)s"),
     Notification.Kind.WARNING: _("Allegro warns you about your message in Discussion %(number)s"),
 }
+
+
+# UX-03: a mediator's decision names its outcome in the subject, not only the status.
+DECISION_SUBJECT = _("Allegro's decision in Discussion %(number)s: %(outcome)s")
 
 
 def _local(value, market):
@@ -115,6 +120,8 @@ def _params(params, market):
         out["outcome"] = str(MediationOutcome(out["outcome"]).label)
     if "status" in out:
         out["status"] = str(Discussion.Status(out["status"]).label)
+    if out.get("close_reason"):
+        out["close_reason"] = str(Discussion.CloseReason(out["close_reason"]).label)
     return out
 
 
@@ -126,4 +133,40 @@ def render_automatic(code, params, market):
 
 
 def render_notification_subject(kind, params, market):
+    if kind == Notification.Kind.STATUS_CHANGED and params.get("outcome"):
+        return str(DECISION_SUBJECT) % _params(params, market)
     return str(NOTIFICATION_SUBJECTS[kind]) % _params(params, market)
+
+
+def notification_details(kind, params, market):
+    """UX-04: what happened, for the body of a notification's mail, in the active language:
+    (paragraphs, facts as (label, value) pairs). The texts are the automatic messages' and
+    the pages' own."""
+    shown = _params(params, market)
+    kinds = Notification.Kind
+    paragraphs, facts = [], []
+    if kind in (kinds.NEW_DISCUSSION, kinds.REOPENED, kinds.DEADLINE_APPROACHING) and shown.get("due"):
+        facts.append((_("Seller's reply deadline"), shown["due"]))
+    elif kind == kinds.DEADLINE_MISSED:
+        paragraphs.append(AUTO["SELLER_OVERDUE"])
+    elif kind == kinds.MEDIATOR_JOINED:
+        paragraphs.append(AUTO["MEDIATOR_JOINED"])
+    elif kind == kinds.END_REQUESTED:
+        paragraphs.append(AUTO["END_REQUEST"])
+    elif kind == kinds.PROPOSAL and shown.get("solution"):
+        paragraphs.append(AUTO["PROPOSAL_RETURN" if params.get("requires_return") else "PROPOSAL"] % shown)
+    elif kind == kinds.DELIVERY_DETECTED and shown.get("until"):
+        facts.append((_("Closes after delivery"), shown["until"]))
+    elif kind == kinds.REMINDER and shown.get("at"):
+        facts.append((_("Closes as resolved if not marked"), shown["at"]))
+    elif kind == kinds.STATUS_CHANGED:
+        facts.append((_("New status"), shown["status"]))
+        if shown.get("close_reason") and shown["close_reason"] != shown.get("outcome"):
+            facts.append((_("Why"), shown["close_reason"]))
+        if shown.get("outcome"):
+            facts.append((_("Allegro's decision"), shown["outcome"]))
+        if shown.get("amount"):
+            facts.append((_("Allegro Protect compensation"), shown["amount"]))
+        if shown.get("why"):
+            facts.append((_("Allegro's justification"), shown["why"]))
+    return [str(paragraph) for paragraph in paragraphs], [(str(label), str(value)) for label, value in facts]

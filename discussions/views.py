@@ -4,6 +4,8 @@ Every form passes its submission to the service (`once`, SAFE-01: a repeated one
 the first result) and every button of the state machine the version of the Discussion
 its page showed (`seen_version`, and the proposal an answer names, SAFE-02)."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -50,9 +52,11 @@ def open_discussion(request, order_pk):
     order = get_buyer_order(request.user, order_pk)
     now = timezone.now()
     window = rules.opening_availability(order, now)
-    form = OpenDiscussionForm(order=order)
+    # UX-02 / DSC-05: products with an open Discussion link to it instead of being offered.
+    busy = presenters.open_discussions_by_line(order)
+    form = OpenDiscussionForm(order=order, busy_lines=busy)
     if request.method == "POST" and window.allowed:
-        form = OpenDiscussionForm(request.POST, request.FILES, order=order)
+        form = OpenDiscussionForm(request.POST, request.FILES, order=order, busy_lines=busy)
         once = Submission.of(request)
         if form.is_valid():
             data = form.cleaned_data
@@ -85,6 +89,8 @@ def open_discussion(request, order_pk):
             "window": window,
             "window_from": presenters.local_text(rules.opening_window(order)[0], order.market),
             "window_until": presenters.local_text(rules.opening_window(order)[1], order.market),
+            "busy": busy.values(),
+            "line_values_json": json.dumps(form.line_values),
         },
         status=400 if form.errors else 200,
     )

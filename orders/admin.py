@@ -10,13 +10,16 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import MarketFilter, ReadOnlyAdminMixin, ReadOnlyInline, decision_view, market_filter
+from core.admin.readonly import json_text
 from core.errors import DomainError
+from core.money import money
 
-from . import commission, tracking
+from . import audit, commission, tracking
 from .models import (
     AuditRecord,
     CommissionRefund,
@@ -114,7 +117,7 @@ class ShipmentInline(ReadOnlyInline):
 
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
-    list_display = ["code", "domain", "currency", "time_zone", "holiday_country", "language"]
+    list_display = ["code", "domain", "currency", "time_zone", "holiday_country", "language", "site_url"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -180,7 +183,7 @@ class OrderAdmin(admin.ModelAdmin):
         "service",
         "status",
         "payment_method",
-        "total_amount",
+        "total_money",
         "payment_due_at",
     ]
     list_filter = [market_filter("market"), "status", "service", "payment_method", "format"]
@@ -197,15 +200,21 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "payment_method",
         "status",
-        "total_amount",
+        "total_money",
         "payment_due_at",
         "paid_at",
         "cancelled_at",
     ]
+    exclude = ["total_amount"]
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj):
         return obj.number
+
+    # UX-05: amounts in the admin carry their currency.
+    @admin.display(description=_("order amount"), ordering="total_amount")
+    def total_money(self, obj):
+        return money(obj.total_amount, obj.market.currency)
 
     def has_add_permission(self, request):
         return False
@@ -266,12 +275,33 @@ class SimulatedParcelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return False
 
 
+def _lines(text):
+    """Text as escaped lines."""
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in text.split("\n"))) if text else "—"
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    """UX-05: the audit trail's actions by name, not by code."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return [(code, label) for code, label in audit.ACTION_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in audit.ACTION_LABELS:
+            return queryset.filter(action=self.value())
+        return queryset
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """MED-07: the audit trail, visible and never editable or deletable."""
 
-    list_display = ["at", "actor", "action", "object_repr", "reason"]
-    list_filter = [AuditMarketFilter, "action", "content_type"]
+    list_display = ["at", "actor", "action_label", "object_repr", "reason"]
+    list_filter = [AuditMarketFilter, AuditActionFilter, "content_type"]
+    fields = ["at", "actor", "action_label", "object_repr", "reason", "before_text", "after_text"]
     list_select_related = ["actor", "content_type"]
     search_fields = ["object_repr", "reason", "actor__username", "=object_id"]
     date_hierarchy = "at"
@@ -279,11 +309,32 @@ class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj):
+        return audit.action_label(obj.action)
+
+    # UX-05: the recorded state as "name: value" lines, not raw JSON.
+    @admin.display(description=_("before"))
+    def before_text(self, obj):
+        return _lines(json_text(obj.before))
+
+    @admin.display(description=_("after"))
+    def after_text(self, obj):
+        return _lines(json_text(obj.after))
+
 
 class CommissionRefundLineInline(ReadOnlyInline):
     model = CommissionRefundLine
-    fields = ["line", "quantity", "commission"]
+    fields = ["line", "quantity", "commission_money"]
     readonly_fields = fields
+
+    # UX-05: amounts in the admin carry their currency.
+    @admin.display(description=_("commission"))
+    def commission_money(self, obj):
+        return money(obj.commission, obj.application.order.market.currency)
 
 
 class AppealDecisionForm(forms.Form):
@@ -299,17 +350,30 @@ class AppealDecisionForm(forms.Form):
 class CommissionRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """REB-07: applications, read-only; a mediator decides an appeal through a screen."""
 
-    list_display = ["number", "created_at", "seller_account", "order", "reason", "type", "status", "amount"]
+    list_display = ["number", "created_at", "seller_account", "order", "reason", "type", "status", "amount_money"]
     list_filter = [market_filter("order__market"), "status", "reason", "type"]
-    list_select_related = ["seller_account__user", "order"]
+    list_select_related = ["seller_account__user", "order__market"]
     search_fields = ["=id", "=order__id", "seller_account__user__username"]
     date_hierarchy = "created_at"
     inlines = [CommissionRefundLineInline]
     readonly_fields = ["conditions"]
     change_form_template = "admin/orders/commissionrefund/change_form.html"
 
+    # UX-05: the unmet conditions are shown in words ("conditions"), never as their stored
+    # codes; the amount with its currency.
+    exclude = ["unmet_conditions", "amount"]
+
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "conditions"]
+        hidden = {"unmet_conditions", "amount"}
+        fields = [name for name in super().get_readonly_fields(request, obj) if name not in hidden]
+        return [*fields, "amount_money", "conditions"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("commission to refund"), ordering="amount")
+    def amount_money(self, obj):
+        return money(obj.amount, obj.order.market.currency)
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj):

@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # ORD-04: how long the buyer has to pay.
 PAYMENT_DAYS_DEFAULT = 7
@@ -47,6 +48,13 @@ class Market(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64)
     holiday_country = models.CharField(_("holiday calendar country"), max_length=2)
     language = models.CharField(_("language"), max_length=8)
+    # UX-04: where links in this market's mail point (e.g. https://allegro.pl); empty: the
+    # server's MARKET_SITE_URLS / SITE_URL.
+    site_url = models.URLField(
+        _("site address"),
+        blank=True,
+        help_text=_("Links in this market's e-mails start with it. Empty: the server's setting."),
+    )
 
     class Meta:
         verbose_name = _("market")
@@ -528,7 +536,9 @@ class AuditRecord(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id", "at"], name="audit_object_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+        from .audit import action_label
+
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {action_label(self.action)} {self.object_repr}"
 
 
 REFUND_CLAIM_DAYS = 45
@@ -550,7 +560,8 @@ class CommissionRefund(models.Model):
         REJECTED = "REJECTED", _("Rejected")
         APPEALED = "APPEALED", _("Appealed")
         REJECTED_AFTER_APPEAL = "REJECTED_AFTER_APPEAL", _("Rejected after the appeal")
-        CANCELLED = "CANCELLED", _("Cancelled")
+        # UX-05: an application (wniosek) reads "Anulowany" next to "Odrzucony", not the order's "Anulowane".
+        CANCELLED = "CANCELLED", pgettext_lazy("commission refund application", "Cancelled")
 
     class Type(models.TextChoices):
         MANUAL = "MANUAL", _("Filed by the seller")

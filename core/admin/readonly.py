@@ -68,6 +68,8 @@ def readonly_contents(model_admin, obj, field, empty):
             shown = str(value)
         else:
             shown = format_html('<a href="{}">{}</a>', url, value)
+    elif isinstance(field, models.JSONField):
+        shown = json_text(value) or empty
     else:
         shown = display_for_field(value, field, empty)
     return conditional_escape(linebreaksbr(shown))
@@ -78,6 +80,16 @@ def _linebreaks(html):
     if "\r" in html:
         html = html.replace("\r\n", "\n").replace("\r", "\n")
     return html.replace("\n", "<br>")
+
+
+def json_text(value):
+    """UX-05: stored details as people read them, one "name: value" per line, never raw
+    JSON ({"amount": "10.00"} → "amount: 10.00"; a list of such → one line each)."""
+    if isinstance(value, dict):
+        return "\n".join(f"{key}: {json_text(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return "\n".join(json_text(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def readonly_values(model_admin, obj, fields, empty):
@@ -114,6 +126,8 @@ def readonly_values(model_admin, obj, fields, empty):
             continue
         elif value is None:
             text = empty
+        elif isinstance(field, models.JSONField):
+            text = json_text(value) or empty
         elif isinstance(field, models.DateTimeField):
             if date_format is None:
                 date_format = DatetimeFormat(get_format("DATETIME_FORMAT"))

@@ -19,10 +19,13 @@ from orders.models import Order
 from .. import services
 from ..models import Discussion, MediationOutcome, Reason, Role, Solution
 
+# UX-03: the justification of a decision is shown to both parties, on the page and in mail.
+JUSTIFICATION_LABEL = _("Justification (the buyer and the seller read it)")
+
 
 class ProtectForm(forms.Form):
     amount = forms.DecimalField(label=_("Compensation amount"), max_digits=12, decimal_places=2, localize=True)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=JUSTIFICATION_LABEL, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, discussion, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,7 +39,7 @@ class ConcludeForm(forms.Form):
         label=_("Outcome"),
         choices=[(v, label) for v, label in MediationOutcome.choices if v != MediationOutcome.ALLEGRO_PROTECT],
     )
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=JUSTIFICATION_LABEL, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReopenForm(forms.Form):

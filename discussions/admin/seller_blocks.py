@@ -180,7 +180,7 @@ class SellerFlagFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("flagged", _("Ignored Allegro or over the threshold")),
-            ("ignored", _("Ignored Allegro (DSC-09)")),
+            ("ignored", _("Ignored Allegro's messages")),
             ("threshold", _("Over the unresolved threshold")),
             ("blocked", _("Blocked")),
         ]

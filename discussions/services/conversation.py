@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.business_time import business_time_between
 from core.dates import market_time
 from core.errors import ConcurrentUpdate, DomainError
+from core.money import money
 from core.once import consume
 from core.uploads import check_uploads
 from orders import audit
@@ -109,7 +110,7 @@ def _thirty_days(start):
 # --- Opening ------------------------------------------------------------------------
 
 
-def validate_expected_solution(reason, solution, amount, percent, *, line_value):
+def validate_expected_solution(reason, solution, amount, percent, *, line_value, currency=""):
     """DSC-03: a product problem needs an expected solution; a partial refund needs an
     amount (0 < amount ≤ the line's value) or a percentage (1–99), not both."""
     if reason != Reason.PRODUCT_PROBLEM:
@@ -136,7 +137,9 @@ def validate_expected_solution(reason, solution, amount, percent, *, line_value)
             raise DomainError(_("Enter an amount."), field="expected_amount") from None
         if value <= 0 or value > line_value:
             raise DomainError(
-                _("The amount must be more than 0 and at most %(max)s.") % {"max": line_value}, field="expected_amount"
+                _("The amount must be more than 0 and at most %(max)s.")
+                % {"max": money(line_value, currency) if currency else line_value},
+                field="expected_amount",
             )
         return solution, value, None
     try:
@@ -185,7 +188,12 @@ def open_discussion(
     if line is None:
         raise DomainError(_("Choose the product the Discussion is about."), field="line")
     solution, amount, percent = validate_expected_solution(
-        reason, expected_solution, expected_amount, expected_percent, line_value=line.total
+        reason,
+        expected_solution,
+        expected_amount,
+        expected_percent,
+        line_value=line.total,
+        currency=order.market.currency,
     )
     text = _clean_text(text, required=False)
     checked = _check_files(files)
@@ -301,7 +309,7 @@ def post_message(discussion, *, author, role, text, files=(), kind=Message.Kind.
         if kind == Message.Kind.REGULAR:  # an END_REQUEST has its own notification (DSC-12)
             for recipient in _parties(discussion):
                 if recipient != author:
-                    notify(recipient, Notification.Kind.NEW_MESSAGE, discussion, now=now)
+                    notify(recipient, Notification.Kind.NEW_MESSAGE, discussion, now=now, message=message.pk)
     return message
 
 
@@ -427,8 +435,8 @@ def ask_for_help(discussion, *, buyer, now=None, once=None, seen_version=None):
         ):
             raise ConcurrentUpdate(what_changed(discussion), code=STATE_CHANGED)
         discussion.refresh_from_db()
-        _auto_message(discussion, "HELP_REQUESTED", now=now)
-        notify(discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now)
+        message = _auto_message(discussion, "HELP_REQUESTED", now=now)
+        notify(discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now, message=message.pk)
     return discussion
 
 
@@ -469,9 +477,10 @@ def reopen_discussion(discussion, *, buyer=None, mediator=None, reason="", now=N
                 **fields,
             )
             _auto_message(discussion, "REOPENED", now=now)
+            # UX-04: the seller's mail says the Discussion was reopened, not that it is new.
             notify(
                 discussion.seller_account.user,
-                Notification.Kind.NEW_DISCUSSION,
+                Notification.Kind.REOPENED,
                 discussion,
                 now=now,
                 due=discussion.reply_due_at.isoformat(),

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, DomainError
+from core.money import money
 from core.once import consume
 from orders import audit
 
@@ -81,7 +82,8 @@ def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None, onc
         raise DomainError(_("Enter an amount."), field="amount") from None
     if not value.is_finite() or value <= 0 or value > discussion.order.total_amount:
         raise DomainError(
-            _("The amount must be more than 0 and at most %(max)s.") % {"max": discussion.order.total_amount},
+            _("The amount must be more than 0 and at most %(max)s.")
+            % {"max": money(discussion.order.total_amount, discussion.market.currency)},
             field="amount",
         )
     before = _snapshot(discussion)
@@ -102,9 +104,11 @@ def grant_allegro_protect(discussion, *, mediator, amount, reason, now=None, onc
             delivery_close_at=None,
             mediation_concluded_at=now if discussion.mediator_joined_at else None,
             mediation_outcome=MediationOutcome.ALLEGRO_PROTECT,
+            notice={"outcome": MediationOutcome.ALLEGRO_PROTECT, "why": reason, "amount": str(value)},
         )
         _supersede_proposals(discussion, now)
-        _auto_message(discussion, "CLOSED_ALLEGRO_PROTECT", now=now, amount=str(value))
+        # UX-03: the justification is kept with the message; the page shows it as Allegro's decision.
+        _auto_message(discussion, "CLOSED_ALLEGRO_PROTECT", now=now, amount=str(value), why=reason)
         audit.record(
             mediator,
             "GRANT_ALLEGRO_PROTECT",
@@ -144,9 +148,10 @@ def conclude_mediation(discussion, *, mediator, outcome, reason, now=None, once=
             delivery_close_at=None,
             mediation_concluded_at=now,
             mediation_outcome=outcome,
+            notice={"outcome": outcome, "why": reason},
         )
         _supersede_proposals(discussion, now)
-        _auto_message(discussion, "MEDIATION_CONCLUDED", now=now, outcome=outcome)
+        _auto_message(discussion, "MEDIATION_CONCLUDED", now=now, outcome=outcome, why=reason)
         audit.record(
             mediator,
             "CONCLUDE_MEDIATION",

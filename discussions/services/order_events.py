@@ -74,14 +74,14 @@ def _order_event_message(discussion, event, now):
         if waiting:
             code, params = "DELIVERED_WAITING", {"at": now.isoformat(), "until": until.isoformat()}
             notify(discussion.buyer, Notification.Kind.DELIVERY_DETECTED, discussion, now=now, until=until.isoformat())
-    _auto_message(discussion, code, now=now, counts_as_seller_reply=counts, **params)
+    message = _auto_message(discussion, code, now=now, counts_as_seller_reply=counts, **params)
     if counts:
         Discussion.objects.filter(pk=discussion.pk, is_open=True).update(
             last_message_at=now, last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED
         )
         _record_seller_reply(discussion, now)
     if not waiting:  # the delivery notification already tells the buyer
-        notify(discussion.buyer, Notification.Kind.NEW_MESSAGE, discussion, now=now)
+        notify(discussion.buyer, Notification.Kind.NEW_MESSAGE, discussion, now=now, message=message.pk)
 
 
 def _close_full_refund(discussion, now):

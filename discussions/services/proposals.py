@@ -99,7 +99,16 @@ def propose_solution(
             solution_amount=str(amount or ""),
             solution_percent=percent or "",
         )
-        notify(discussion.buyer, Notification.Kind.PROPOSAL, discussion, now=now)
+        notify(
+            discussion.buyer,
+            Notification.Kind.PROPOSAL,
+            discussion,
+            now=now,
+            solution=solution,
+            solution_amount=str(amount or ""),
+            solution_percent=percent or "",
+            requires_return=bool(requires_return),
+        )
     return proposal
 
 
@@ -142,9 +151,11 @@ def _decide_proposal(discussion, *, buyer, accept, now, once, seen_version, seen
             )
         else:
             _raise_version(discussion)
-        _auto_message(discussion, "PROPOSAL_ACCEPTED" if accept else "PROPOSAL_DECLINED", now=now, **params)
+        message = _auto_message(discussion, "PROPOSAL_ACCEPTED" if accept else "PROPOSAL_DECLINED", now=now, **params)
         if not accept:
-            notify(discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now)
+            notify(
+                discussion.seller_account.user, Notification.Kind.NEW_MESSAGE, discussion, now=now, message=message.pk
+            )
     proposal.status = status
     return proposal
 

@@ -66,9 +66,13 @@ def _record_change(discussion, *, old_status, old_open, actor, role, now, note="
     )
 
 
-def _transition(discussion, *, actor, role, now, to_status, to_open, close_reason="", note="", expect=None, **fields):
+def _transition(
+    discussion, *, actor, role, now, to_status, to_open, close_reason="", note="", expect=None, notice=None, **fields
+):
     """Compare-and-set the status/open pair and the version from what `discussion` holds
-    now; record it; notify both parties. `expect` adds conditions the row must still meet."""
+    now; record it; notify both parties. `expect` adds conditions the row must still meet.
+    The notification carries the new status and why (UX-04): the close reason, and in
+    `notice` a mediator's outcome, written justification and amount (UX-03)."""
     old_status, old_open = discussion.status, discussion.is_open
     updates = {
         "status": to_status,
@@ -87,9 +91,10 @@ def _transition(discussion, *, actor, role, now, to_status, to_open, close_reaso
     for key, value in updates.items():
         setattr(discussion, key, value)
     _record_change(discussion, old_status=old_status, old_open=old_open, actor=actor, role=role, now=now, note=note)
+    params = {"status": to_status, **({"close_reason": close_reason} if close_reason else {}), **(notice or {})}
     for recipient in _parties(discussion):
         if recipient != actor:
-            notify(recipient, Notification.Kind.STATUS_CHANGED, discussion, now=now, status=to_status)
+            notify(recipient, Notification.Kind.STATUS_CHANGED, discussion, now=now, **params)
     return discussion
 
 

@@ -73,7 +73,14 @@ class OrderPage:
             discussion_model.objects.filter(order_id=order.pk)
             .order_by("-created_at", "-pk")
             .values_list(
-                "pk", "reason", "line__title", "status", "is_open", "mediator_joined_at", "mediation_concluded_at"
+                "pk",
+                "reason",
+                "line__title",
+                "status",
+                "is_open",
+                "mediator_joined_at",
+                "mediation_concluded_at",
+                "line_id",
             )
         )
         reasons = discussion_reasons() if discussions else {}
@@ -87,9 +94,15 @@ class OrderPage:
                 badges=mark_safe(
                     discussion_status_badges(status, is_open, _is_mediator_active(joined_at, concluded_at), language)
                 ),
+                is_open=is_open,
+                line_id=line_id,
             )
-            for pk, reason, line_title, status, is_open, joined_at, concluded_at in discussions
+            for pk, reason, line_title, status, is_open, joined_at, concluded_at, line_id in discussions
         ]
+        # UX-02 / DSC-05: the open Discussions to continue; when every product has one, the
+        # page links to them instead of offering to start another.
+        self.open_discussions = [discussion for discussion in self.discussions if discussion.is_open]
+        self.every_line_in_discussion = len({d.line_id for d in self.open_discussions}) >= len(self.lines)
 
 
 class RefundConfirmation:

@@ -186,7 +186,11 @@ def test_med_01_med_02_med_04_mediator_joins_posts_and_grants_allegro_protect(
     meta = buyer_page.locator(".discussion-meta")
     assert meta.get_by_text("Rozwiązana", exact=True).is_visible()
     assert meta.get_by_text("Zamknięta", exact=True).is_visible()
-    assert buyer_page.get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()  # Closed because
+    # Closed because …, and (UX-03) Allegro's decision with the amount and the mediator's justification.
+    assert buyer_page.locator("aside dd").get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()
+    decision = buyer_page.get_by_role("region", name="Decyzja Allegro")
+    assert decision.get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()
+    assert decision.get_by_text(PROTECT_REASON).is_visible()
     shoot(buyer_page, "mediator-buyer-discussion-protected-pl")
     context.close()
 

@@ -981,7 +981,9 @@ def test_dsc_19_the_buyer_reopens_once_with_a_new_deadline_and_30_day_period(dis
     assert discussion.seller_replied_at is None
     assert discussion.auto_resolve_at == reopened_at + 30 * DAY
     assert auto_codes(discussion)[-1] == "REOPENED"
-    assert notification_kinds(seller, discussion).count(Kind.NEW_DISCUSSION) == 2
+    # UX-04: the seller is told the Discussion was reopened, not that a new one began.
+    assert notification_kinds(seller, discussion).count(Kind.NEW_DISCUSSION) == 1
+    assert notification_kinds(seller, discussion).count(Kind.REOPENED) == 1
     # The new 30-day period and deadline are the ones the sweeps use.
     assert tasks.auto_resolve(now=OPENED + 30 * DAY) == 0
     assert tasks.mark_seller_overdue(now=local(2026, 11, 30, 15) + SECOND) == 1
