@@ -274,7 +274,9 @@ class ClaimStatusChangeRequestSerializer(serializers.Serializer):
     """POST /sale/issues/{issueId}/status: described as the excerpt has it; never read,
     since every issue here is a dispute (API-06)."""
 
-    status = serializers.ChoiceField(choices=CLAIM_STATUSES, required=False)
+    status = serializers.ChoiceField(choices=CLAIM_STATUSES)
+    message = serializers.CharField()
+    partialRefund = PostPurchaseIssueRefundSerializer(required=False)
 
 
 @extend_schema_serializer(component_name="Message")  # + "Request": the excerpt's MessageRequest

@@ -110,7 +110,9 @@ def test_api_06_change_status_of_a_dispute_is_400_naming_why(api, offer, buyer):
     discussion = open_discussion(make_order(offer, buyer))
 
     response = api.post(
-        f"/sale/issues/{discussion.public_id}/status", {"status": "ACCEPTED_REFUND"}, language="en-US"
+        f"/sale/issues/{discussion.public_id}/status",
+        {"status": "ACCEPTED_REFUND", "message": "Refund accepted."},
+        language="en-US",
     )  # validated against the excerpt, which declares 400
 
     error = error_of(response, 400)
@@ -122,5 +124,7 @@ def test_api_06_change_status_of_another_accounts_or_no_issue_is_404(offer, buye
     discussion = open_discussion(make_order(offer, buyer))
 
     for client, issue_id in ((ApiClient(other_token), discussion.public_id), (api, uuid.uuid4())):
-        response = client.post(f"/sale/issues/{issue_id}/status", {"status": "ACCEPTED_REFUND"})
+        response = client.post(
+            f"/sale/issues/{issue_id}/status", {"status": "ACCEPTED_REFUND", "message": "Refund accepted."}
+        )
         assert error_of(response, 404)["code"] == "NOT_FOUND"

@@ -359,7 +359,7 @@ def test_api_01_chat_lists_messages_newest_first_with_their_roles(api, conversat
     assert response.status_code == 200
     chat = body(response)["chat"]
     # Newest first; of one instant, automatic messages first (after what caused them, API-03).
-    stored = sorted(conversation.messages.all(), key=lambda m: (m.created_at, m.kind != Message.Kind.AUTOMATIC, m.pk))
+    stored = sorted(conversation.messages.all(), key=lambda m: (m.created_at, m.kind == Message.Kind.AUTOMATIC, m.pk))
     stored.reverse()
     assert [m["id"] for m in chat] == [str(m.public_id) for m in stored]
     assert [m["author"] for m in chat] == [
