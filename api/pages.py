@@ -198,5 +198,6 @@ def developer_guide(request):
             "file_setup": guide.FILE_SETUP,
             "scopes": list(get_scopes_backend().get_all_scopes().items()),
             "dashboard_url": reverse("api_pages:dashboard"),
+            "subjects": guide.subjects(),
         },
     )
