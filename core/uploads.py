@@ -72,7 +72,7 @@ DECODING_COST_NS = {
     # Converted to PNG (API-02): decoding plus the PNG encoding, which dominates for
     # noise-like content; measured with bench/uploads.py (TIFF: uncompressed, LZW, deflate,
     # JPEG and PackBits) and rounded up by about a third.
-    "GIF": (10, 60),
+    "GIF": (20, 60),
     "BMP": (25, 55),
     "TIFF": (75, 65),
 }

@@ -283,7 +283,7 @@ def test_api_02_03_06_guide_says_what_uploads_subjects_and_unknown_paths_give(cl
         "no refund after canceling the order",
         "no refund after returning the product",
     ):
-        assert f'<td lang="en">{text}</td>' in html
+        assert f'<strong lang="en">{text}</strong>' in html
     assert "chat.initialMessage" in html and "chat.lastMessage" in html
     # API-02: the listed media types and what comes back; API-06: the 404s and the status operation.
     assert "image/gif, image/bmp, image/tiff" in html and ".png" in html
