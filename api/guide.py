@@ -10,7 +10,12 @@ expand.
 
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from discussions.models import Reason
+
+from .issue_mapping import SUBJECTS
 
 BETA = "application/vnd.allegro.beta.v1+json"
 PUBLIC = "application/vnd.allegro.public.v1+json"
@@ -67,6 +72,7 @@ ERROR_CODES = (
     ErrorCode(_("The method is not allowed on this path"), 405, "METHOD_NOT_ALLOWED"),
     ErrorCode(_("The purchased line is not this seller account's"), 422, "LINE_ITEM_NOT_FOUND"),
     ErrorCode(_("The refund application was already processed"), 422, "ALREADY_PROCESSED"),
+    ErrorCode(_("A status change asked of a dispute: only claims have one"), 400, "NOT_A_CLAIM"),
     ErrorCode(_("Too many requests; see Retry-After"), 429, "TOO_MANY_REQUESTS"),
 )
 
@@ -208,3 +214,11 @@ FILE_SETUP = 'FILE_NAME=parcel.jpg\nFILE_SIZE=$(wc -c < "$FILE_NAME")'
 def variables_setup(base_url, api_path):
     """The first step: where the server is, and the application's credentials."""
     return VARIABLES_SETUP.format(base_url=base_url, api_path=api_path)
+
+
+def subjects():
+    """[(reason code, its label, the issue's `subject` in English)] for the guide's table
+    (API-03: the marketplace's API documents these English texts)."""
+    with translation.override("en"):
+        english = {reason: str(text) for reason, text in SUBJECTS.items()}
+    return [(reason.value, reason.label, english[reason]) for reason in Reason]

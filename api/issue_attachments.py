@@ -30,15 +30,24 @@ from .base import ApiError, IssuesView
 from .issue_messages import validated
 from .models import AttachmentDeclaration
 
-# DSC-11: what an attachment may be (checked by content, core.uploads). image/jpg is a
-# common misspelling of image/jpeg.
+# DSC-11, API-02: what an attachment may be — every type the marketplace's API lists, and
+# WebP as the web pages take it — checked by content (core.uploads). GIF, BMP and TIFF are
+# stored and served as PNG (their first frame). image/jpg is a common misspelling of
+# image/jpeg; image/x-ms-bmp and image/x-bmp are BMP's older names.
 UPLOAD_TYPES = {
+    "image/png": "image/png",
+    "image/gif": "image/gif",
+    "image/bmp": "image/bmp",
+    "image/x-ms-bmp": "image/bmp",
+    "image/x-bmp": "image/bmp",
+    "image/tiff": "image/tiff",
     "image/jpeg": "image/jpeg",
     "image/jpg": "image/jpeg",
-    "image/png": "image/png",
     "image/webp": "image/webp",
     "application/pdf": "application/pdf",
 }
+# As the document lists them (the reference's six, then ours).
+DOCUMENTED_TYPES = ("image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf", "image/webp")
 
 
 class AttachmentDeclarationView(IssuesView):
@@ -106,7 +115,7 @@ def _too_big(limit):
 
 def _unsupported(message=None):
     return ApiError(
-        message or _("Attachments can be JPEG, PNG or WebP images or PDF documents."),
+        message or _("Attachments can be PNG, GIF, BMP, TIFF, JPEG or WebP images or PDF documents."),
         code="UNSUPPORTED_MEDIA_TYPE",
         status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     )
@@ -146,19 +155,25 @@ class AttachmentView(IssuesView):
         operation_id="uploadIssueAttachmentUsingPUT",
         summary="Upload a declared attachment",
         description=(
-            "PUT the file's bytes to the `Location` of its declaration, once. Accepted: image/jpeg, image/png, "
-            "image/webp, application/pdf, checked by content (DSC-11); other types 415. The body must have the "
-            "declared size (422) and at most 10 MB (413)."
+            "PUT the file's bytes to the `Location` of its declaration, once. Accepted: image/png, image/gif, "
+            "image/bmp, image/tiff, image/jpeg, application/pdf (as the reference lists them) and image/webp, "
+            "checked by content (DSC-11, API-02; the Content-Type must be the content's); other types 415. "
+            "GIF, BMP and TIFF pictures are converted to PNG: their first frame (an animated GIF's first "
+            "image, a multi-page TIFF's first page), without metadata; the attachment is then served as "
+            "image/png with a .png name. JPEG and PNG are re-encoded without metadata, PDFs kept as sent. "
+            "The body must have the declared size (422) and at most 10 MB (413)."
         ),
         parameters=[s.ATTACHMENT_ID, s.LANGUAGE],
-        request=dict.fromkeys(("image/png", "image/jpeg", "image/webp", "application/pdf"), OpenApiTypes.BINARY),
+        request=dict.fromkeys(DOCUMENTED_TYPES, OpenApiTypes.BINARY),
         responses={
             200: OpenApiResponse(s.PostPurchaseIssueAttachmentIdSerializer, description="File uploaded correctly."),
             401: s.UNAUTHORIZED,
             403: s.FORBIDDEN,
             404: s.NOT_FOUND,
             413: s.error_response("File is too big."),
-            415: s.error_response("Not a JPEG, PNG, WebP or PDF file (by its Content-Type or its content)."),
+            415: s.error_response(
+                "Not a PNG, GIF, BMP, TIFF, JPEG, WebP or PDF file (by its Content-Type or its content)."
+            ),
             422: s.error_response("Already uploaded, or the body's size differs from the declared size."),
         },
     )
@@ -179,15 +194,15 @@ class AttachmentView(IssuesView):
                 code="SIZE_MISMATCH",
             )
         try:
-            checked = check_upload(ContentFile(data, name=declaration.file_name), max_bytes=limit)
+            checked = check_upload(ContentFile(data, name=declaration.file_name), max_bytes=limit, convert=True)
         except DomainError as error:
             raise _unsupported(error.message) from None
-        if checked.content_type != media_type:
+        if checked.uploaded_type != media_type:
             raise _unsupported(
                 _("The file's content is %(actual)s, not %(declared)s as its Content-Type says.")
-                % {"actual": checked.content_type, "declared": media_type}
+                % {"actual": checked.uploaded_type, "declared": media_type}
             )
-        declaration.file.save(declaration.file_name, checked.content, save=False)
+        declaration.file.save(checked.name, checked.content, save=False)  # SAFE-08: the stored type's extension
         # One-time: of two uploads at once, only the first is kept.
         if not AttachmentDeclaration.objects.filter(pk=declaration.pk, uploaded_at__isnull=True).update(
             file=declaration.file.name, content_type=checked.content_type, size=checked.size, uploaded_at=timezone.now()

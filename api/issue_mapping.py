@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import ClassVar
 
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from discussions import presenters, rules
@@ -26,6 +26,25 @@ OPENING_CODES = ("OPENED", "OPENED_WITH_SOLUTION", "OPENED_BY_ALLEGRO")
 
 # The author roles of our messages in the marketplace's words.
 API_ROLE = {Role.BUYER: "BUYER", Role.SELLER: "SELLER", Role.MEDIATOR: "ADMIN", Role.SYSTEM: "SYSTEM"}
+
+# API-03: `subject` is the reference's text for the reason (its PostPurchaseIssue.subject
+# lists one English text per reason code), in the requested language. Our five reasons
+# and the marketplace's reason codes (in comments) they are:
+SUBJECTS = {
+    Reason.NOT_RECEIVED: pgettext_lazy("API subject", "I have not received the product"),  # NO_PRODUCT_RECEIVED
+    # A problem with the product is the goods not conforming to the contract: the
+    # broadest of the reference's texts (damage, defects and missing parts are cases of it).
+    Reason.PRODUCT_PROBLEM: pgettext_lazy("API subject", "does not match the description"),  # NOT_AS_DESCRIBED
+    Reason.WITHDRAWAL_PROBLEM: pgettext_lazy(
+        "API subject", "problem with withdrawal/cancelation of purchase"
+    ),  # PROBLEM_WITH_WITHDRAWAL_CANCELLATION_OF_PURCHASE
+    Reason.NO_PAYMENT_REFUND: pgettext_lazy(
+        "API subject", "no refund after canceling the order"
+    ),  # NO_REFUND_AFTER_CANCELING_ORDER
+    Reason.NO_REFUND_AFTER_RETURN: pgettext_lazy(
+        "API subject", "no refund after returning the product"
+    ),  # NO_REFUND_AFTER_RETURNING_PRODUCT
+}
 
 
 def hidden_text():
@@ -87,6 +106,7 @@ class ChatMessageRow(OpeningMessage):
     COLUMNS: ClassVar[tuple] = (*OpeningMessage.COLUMNS, "author_id")
     author_id: int | None = None
     author_login: str | None = None
+    pk: int | None = None
 
 
 def _attachments(message, request):
@@ -109,23 +129,37 @@ def _text(message, market):
     return message.text
 
 
+def opening_author(opened_by_marketplace, buyer_login):
+    """API-03: the author of the automatic message that opens a Discussion when it stands
+    for the initial message (the buyer wrote nothing when opening it): the buyer, or
+    ADMIN when Allegro opened it on the buyer's behalf (MED-03) — the reference's initial
+    message has role BUYER or ADMIN, and /chat shows it with the same author."""
+    if opened_by_marketplace:
+        return {"role": "ADMIN"}
+    return {"login": buyer_login, "role": "BUYER"}
+
+
+def _author(role, login):
+    author = {"role": API_ROLE[role]}
+    if role in (Role.BUYER, Role.SELLER) and login:
+        author["login"] = login
+    return author
+
+
 def chat_message(message, *, discussion, request):
     """A Message as PostPurchaseIssueMessage: automatic messages as role SYSTEM with the
     text rendered in the active language; a mediator's as ADMIN without login; hidden
-    ones with the notice instead of the text and without attachments."""
-    role = API_ROLE[message.author_role]
-    author = {"role": role}
-    if role in ("BUYER", "SELLER") and message.author_id:
-        author["login"] = message.author.username
+    ones with the notice instead of the text and without attachments. (Used for the
+    seller's own messages: the automatic opening message never comes here.)"""
+    author = _author(message.author_role, message.author.username if message.author_id else None)
     return _message_body(message, author, discussion.market, request)
 
 
-def chat_row(message, *, market, request):
-    """`chat_message` of a `ChatMessageRow` (the same body)."""
-    role = API_ROLE[message.author_role]
-    author = {"role": role}
-    if role in ("BUYER", "SELLER") and message.author_id:
-        author["login"] = message.author_login
+def chat_row(message, *, market, request, opening_author=None):
+    """`chat_message` of a `ChatMessageRow` (the same body). `opening_author`: the
+    author of the issue's initial message when this row is that message and automatic
+    (`opening_author()`)."""
+    author = opening_author if opening_author is not None else _author(message.author_role, message.author_login)
     return _message_body(message, author, market, request)
 
 
@@ -140,10 +174,10 @@ def _message_body(message, author, market, request):
 
 
 @lru_cache(maxsize=16)
-def reason_labels(language):
-    """{reason: label} in `language` (the active one): `get_reason_display()` would
-    translate every choice of the field again for each issue of a list."""
-    return {value: str(label) for value, label in Reason.choices}
+def subjects(language):
+    """{reason: subject} in `language` (the active one), translated once per language
+    rather than for each issue of a list (API-03: SUBJECTS)."""
+    return {reason: str(text) for reason, text in SUBJECTS.items()}
 
 
 def issue_status(discussion):
@@ -158,21 +192,45 @@ def issue_status(discussion):
 
 
 def _initial_message(discussion, message, request):
-    """The opening of the Discussion (DSC-04): the buyer's own message written when opening
-    it if there is one, else the automatic message that started it. Its author is the
-    buyer, or ADMIN when the marketplace opened it on the buyer's behalf (MED-03)."""
-    author = {"role": "ADMIN"} if discussion.opened_by_marketplace else {"role": "BUYER"}
-    if not discussion.opened_by_marketplace:
-        author["login"] = discussion.buyer_login
+    """The opening of the Discussion (DSC-04), as the oldest message of /chat shows it
+    (API-03): the buyer's own message written when opening it if there is one, else the
+    automatic message that started it, authored by the buyer (ADMIN when Allegro opened
+    it, MED-03; `opening_author`)."""
     if message is None:  # not created through the services (e.g. imported data)
         return {
             "id": str(discussion.public_id),
             "text": "",
             "attachments": [],
-            "author": author,
+            "author": opening_author(discussion.opened_by_marketplace, discussion.buyer_login),
             "createdAt": api_time(discussion.created_at),
         }
+    if message.is_automatic:
+        author = opening_author(discussion.opened_by_marketplace, discussion.buyer_login)
+    else:
+        author = _author(message.author_role, discussion.buyer_login)
     return _message_body(message, author, discussion.market, request)
+
+
+def last_message(discussion):
+    """API-03: PostPurchaseIssueLastMessage of the newest message /chat shows (automatic
+    ones included): its instant, and the reference's status of the chat as /chat shows
+    its authors — SELLER_REPLIED when the newest message written by a party is the
+    seller's; NEW while the seller has written nothing; else BUYER_REPLIED or
+    ALLEGRO_ADVISOR_REPLIED after the buyer's or Allegro's. Automatic messages (SYSTEM)
+    are written by no one: they move the instant, not the status."""
+    role = discussion.newest_party_role
+    if role is None and discussion.initial_message_id is not None:
+        role = Role.MEDIATOR if discussion.opened_by_marketplace else Role.BUYER  # the opening (`opening_author`)
+    if role == Role.SELLER:
+        status = Discussion.LastMessageStatus.SELLER_REPLIED
+    elif not discussion.seller_wrote or role is None:
+        status = Discussion.LastMessageStatus.NEW
+    elif role == Role.MEDIATOR:
+        status = Discussion.LastMessageStatus.ALLEGRO_ADVISOR_REPLIED
+    else:
+        status = Discussion.LastMessageStatus.BUYER_REPLIED
+    # A Discussion without messages (imported data) shows its start.
+    return {"status": status.value, "createdAt": api_time(discussion.newest_message_at or discussion.created_at)}
 
 
 def _allowed_actions(actions):
@@ -202,14 +260,16 @@ def issue(discussion, *, initial_message, messages_count, request, now):
     - `status`: see `issue_status`; `statusDueDate`, `returnRequired`: null (claims only);
       `chatActive`: the state machine allows the seller's REPLY now (DSC-22).
     - `openedDate`: the latest opening or reopening (`opened_at`).
-    - `subject`: the reason's label in the active language; `description`: the expected
-      solution (DSC-03) or null; `expectations`: [] (claims only).
+    - `subject`: the reference's text for the reason (SUBJECTS, API-03) in the active
+      language; `description`: the expected solution (DSC-03) or null; `expectations`:
+      [] (claims only).
     - `referenceNumber`, `decisionDueDate`, `reason`, `product`: null; `right` absent
       (claims only; the excerpt's enum for it has no null).
     - `offer`: the order line's offer and quantity; `buyer`: id and login; `checkoutForm`:
       the order's public id and purchase instant.
-    - `chat`: who wrote last and when (DSC-10), the number of messages (all of them, as
-      /chat lists them), the initial message; `attachments`: the initial message's.
+    - `chat`: the newest message's status and instant (`last_message`, API-03), the
+      number of messages (all of them, as /chat lists them), the initial message (the
+      oldest of /chat, with the same author); `attachments`: the initial message's.
     - Our additions: `allowedActions` (DSC-22) and `replyDeadline` (DSC-06, null when
       closed).
     """
@@ -227,7 +287,7 @@ def issue(discussion, *, initial_message, messages_count, request, now):
         "referenceNumber": None,
         "decisionDueDate": None,
         "openedDate": api_time(discussion.opened_at),
-        "subject": reason_labels(get_language()).get(discussion.reason),
+        "subject": subjects(get_language()).get(discussion.reason),
         "buyer": {"id": str(discussion.buyer_id), "login": discussion.buyer_login},
         "checkoutForm": {"id": str(discussion.order_public_id), "createdAt": api_time(discussion.order_created_at)},
         "currentState": {
@@ -237,11 +297,7 @@ def issue(discussion, *, initial_message, messages_count, request, now):
             "chatActive": actions[Action.REPLY].allowed,
         },
         "chat": {
-            "lastMessage": {
-                "status": discussion.last_message_status,
-                # Set when the Discussion opens; the opening instant stands in for rows without it.
-                "createdAt": api_time(discussion.last_message_at or discussion.created_at),
-            },
+            "lastMessage": last_message(discussion),
             "messagesCount": messages_count,
             "initialMessage": initial,
         },

@@ -7,6 +7,7 @@ posted through discussions.services.
 
 from django.core.files import File
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -21,7 +22,7 @@ from discussions.rules import Action
 from . import issue_mapping as mapping
 from . import issue_serializers as s
 from .base import ApiError, IssuesView
-from .issue_queries import get_issue
+from .issue_queries import discussions_of, get_issue
 from .models import AttachmentDeclaration
 
 
@@ -218,3 +219,37 @@ class IssueMessageView(IssuesView):
             raise _service_error(error) from None
         body = mapping.chat_message(message, discussion=discussion, request=request)
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class IssueStatusView(IssuesView):
+    """API-06: the marketplace's operation for claims is there, so that a client calling
+    it learns why it does not apply instead of meeting an unknown path."""
+
+    @extend_schema(
+        operation_id="changeStatusOfIssueUsingPOST",
+        summary="Change status of a claim (claims only: every issue here is a dispute)",
+        description=(
+            "The marketplace changes the formal status of a claim with this operation and says it is not "
+            "valid for disputes. All our issues are disputes (type DISPUTE), so an issue of the seller "
+            "account gets 400 `NOT_A_CLAIM` (the body is not read); any other id 404."
+        ),
+        parameters=[s.ISSUE_ID, s.LANGUAGE],
+        request=s.ClaimStatusChangeRequestSerializer,
+        responses={
+            400: s.error_response("The issue is a dispute: only claims have a status to change."),
+            401: s.UNAUTHORIZED,
+            403: s.FORBIDDEN,
+            404: s.NOT_FOUND,
+        },
+    )
+    def post(self, request, issue_id):
+        if not discussions_of(self.seller_account).filter(public_id=issue_id).exists():
+            raise Http404
+        raise ApiError(
+            _(
+                "Only claims have a status to change, and this issue is a dispute. Answer it with a message, "
+                "or ask the buyer to mark it as resolved (type END_REQUEST)."
+            ),
+            code="NOT_A_CLAIM",
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )

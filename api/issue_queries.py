@@ -6,7 +6,7 @@ process (api.compiled). The views (api.issues) render what is read here through
 api.issue_mapping.
 """
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -63,7 +63,7 @@ ISSUE_INSTANTS = {
 MARKET_COLUMNS = ("domain", "currency", "time_zone", "holiday_country", "language")
 
 
-def _initial_message_id():
+def initial_message_id():
     """The initial message of each Discussion (see `issue_mapping._initial_message`):
     the buyer's own message written when opening it, else the automatic message that
     started it — a correlated subquery through the index on (discussion, created_at)."""
@@ -74,6 +74,33 @@ def _initial_message_id():
     )
 
 
+# API-03: /chat lists messages newest first; of messages written at the same instant, the
+# automatic ones come after the message that caused them (listed first, newest first), so
+# that the buyer's own opening message is the oldest, as the initial message is.
+CHAT_ORDER = (
+    "-created_at",
+    Case(When(kind=Message.Kind.AUTOMATIC, then=Value(0)), default=Value(1)).asc(),
+    "-pk",
+)
+
+
+def _newest_message_at():
+    """The instant of a Discussion's newest message (lastMessage.createdAt, API-03)."""
+    newest = Message.objects.filter(discussion=OuterRef("pk")).order_by("-created_at")
+    return InstantMicros(Subquery(newest.values("created_at")[:1]))
+
+
+def _newest_party_role():
+    """The author role of a Discussion's newest message written by a party (not an
+    automatic message): what lastMessage.status follows (API-03)."""
+    written = Message.objects.filter(discussion=OuterRef("pk")).exclude(author_role=Role.SYSTEM)
+    return Subquery(written.order_by("-created_at", "-pk").values("author_role")[:1])
+
+
+def _seller_wrote():
+    return Exists(Message.objects.filter(discussion=OuterRef("pk"), author_role=Role.SELLER))
+
+
 def _messages_count():
     """The number of a Discussion's messages (all of them, as /chat lists them)."""
     counted = Message.objects.filter(discussion=OuterRef("pk")).order_by().values("discussion")
@@ -82,15 +109,19 @@ def _messages_count():
 
 def issue_values(queryset):
     """The Discussions of `queryset` as one values() query of everything an issue shows:
-    their order, line, buyer and market columns, their number of messages and the id of
-    their initial message (and whether it is hidden)."""
+    their order, line, buyer and market columns, their number of messages, the id of
+    their initial message (and whether it is hidden), and what their last message shows
+    (its instant, the newest party's role, whether the seller wrote)."""
     related = {
         "order_public_id": F("order__public_id"),
         "offer_id": F("line__offer_id"),
         "line_quantity": F("line__quantity"),
         "buyer_login": F("buyer__username"),
-        "initial_message_id": _initial_message_id(),
+        "initial_message_id": initial_message_id(),
         "messages_count": _messages_count(),
+        "instant_newest_message_at": _newest_message_at(),
+        "newest_party_role": _newest_party_role(),
+        "seller_wrote": _seller_wrote(),
         **{f"market_{name}": F(f"market__{name}") for name in MARKET_COLUMNS},
         **{f"instant_{name}": InstantMicros(path) for name, path in ISSUE_INSTANTS.items()},
     }
@@ -109,7 +140,7 @@ def row_objects(names, rows):
     result = []
     for values in rows:
         row = dict(zip(names, values, strict=True))
-        for name in ISSUE_INSTANTS:
+        for name in (*ISSUE_INSTANTS, "newest_message_at"):
             row[name] = instant(row.pop(f"instant_{name}"))
         fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
         market = markets.get(row["market_id"])
@@ -221,14 +252,14 @@ def listed_page(filters, offset, limit):
 
 
 def chat_rows(discussion_id, offset, limit):
-    """One page of a Discussion's messages, newest first, as `ChatMessageRow`s: one
+    """One page of a Discussion's messages, newest first (CHAT_ORDER), as `ChatMessageRow`s: one
     query (compiled once per page, api.compiled), and one more for the attachments of
     those that have any."""
     names, rows = compiled.rows(
         ("chat-page", discussion_id, offset, limit),
         lambda: (
             Message.objects.filter(discussion_id=discussion_id)
-            .order_by("-created_at", "-pk")
+            .order_by(*CHAT_ORDER)
             .values(
                 "id",
                 *mapping.ChatMessageRow.COLUMNS,
@@ -248,6 +279,7 @@ def chat_rows(discussion_id, offset, limit):
             created_at=instant(message["instant_created_at"]),
             is_hidden=message["is_hidden"],
             attachment_rows=attachments.get(message["id"], []),
+            pk=message["id"],
         )
         for message in messages
     ]

@@ -97,8 +97,14 @@ class LastMessageStatusField(serializers.ChoiceField):
 
 
 class PostPurchaseIssueLastMessageSerializer(serializers.Serializer):
-    status = LastMessageStatusField()
-    createdAt = ApiDateTimeField()
+    status = LastMessageStatusField(
+        help_text=(
+            "As /chat shows the authors: SELLER_REPLIED when the newest message written by a party is the "
+            "seller's; NEW while the seller has written nothing; else BUYER_REPLIED or ALLEGRO_ADVISOR_REPLIED. "
+            "Automatic (SYSTEM) messages do not change it."
+        )
+    )
+    createdAt = ApiDateTimeField(help_text="The instant of the newest message of /chat, automatic ones included.")
 
 
 class PostPurchaseIssueAuthorSerializer(serializers.Serializer):
@@ -163,7 +169,16 @@ class PostPurchaseIssueSerializer(serializers.Serializer):
     referenceNumber = serializers.CharField(allow_null=True, help_text="Null for disputes.")
     decisionDueDate = ApiDateTimeField(allow_null=True, help_text="Null for disputes.")
     openedDate = ApiDateTimeField(help_text="The most recent date when the issue has been opened or reopened.")
-    subject = serializers.CharField(allow_null=True, help_text="The reason, in the requested language.")
+    subject = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The reason as the marketplace's text for it, in the requested language; in English exactly the "
+            "reference's: NOT_RECEIVED 'I have not received the product', PRODUCT_PROBLEM 'does not match the "
+            "description', WITHDRAWAL_PROBLEM 'problem with withdrawal/cancelation of purchase', "
+            "NO_PAYMENT_REFUND 'no refund after canceling the order', NO_REFUND_AFTER_RETURN 'no refund after "
+            "returning the product'."
+        ),
+    )
     buyer = PostPurchaseIssueUserSerializer()
     checkoutForm = PostPurchaseIssueCheckoutFormSerializer()
     currentState = PostPurchaseIssueStateSerializer()
@@ -239,6 +254,29 @@ class ErrorsSerializer(serializers.Serializer):
 
 
 # --- Requests -------------------------------------------------------------------------
+
+CLAIM_STATUSES = [
+    "ACCEPTED_REPAIR",
+    "ACCEPTED_REFUND",
+    "ACCEPTED_EXCHANGE",
+    "ACCEPTED_PARTIAL_REFUND",
+    "REJECTED_ADDITIONAL_REQUIREMENTS_NOT_COMPLETED",
+    "REJECTED_PRODUCT_NOT_RETURNED",
+    "REJECTED_PRODUCT_DAMAGED_BY_USER",
+    "REJECTED_PRODUCT_CONFORMS_TO_CONTRACT",
+    "REJECTED_MINOR_DEFECT",
+    "REJECTED_OTHER",
+    "REJECTED_CLAIM_WITHDRAWN_BY_BUYER",
+]
+
+
+class ClaimStatusChangeRequestSerializer(serializers.Serializer):
+    """POST /sale/issues/{issueId}/status: described as the excerpt has it; never read,
+    since every issue here is a dispute (API-06)."""
+
+    status = serializers.ChoiceField(choices=CLAIM_STATUSES)
+    message = serializers.CharField()
+    partialRefund = PostPurchaseIssueRefundSerializer(required=False)
 
 
 @extend_schema_serializer(component_name="Message")  # + "Request": the excerpt's MessageRequest

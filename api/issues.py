@@ -33,6 +33,7 @@ from .issue_queries import (
     MARKET_COLUMNS,
     chat_rows,
     discussions_of,
+    initial_message_id,
     issue_values,
     listed_count,
     listed_page,
@@ -152,9 +153,13 @@ class IssueChatView(IssuesView):
         operation_id="getChatFromIssueUsingGET",
         summary="Get the messages of a dispute, newest first",
         description=(
-            "Messages newest first (paged with limit/offset). Automatic messages have role SYSTEM and "
-            "their text in the Accept-Language language; Allegro's mediators have role ADMIN (no login); "
-            "a message hidden by Allegro shows a notice instead of its text and no attachments."
+            "Messages newest first (paged with limit/offset); of messages of the same instant, automatic ones "
+            "come first (after what caused them), so the oldest is the issue's initial message, with the same "
+            "author. Automatic messages have role SYSTEM and their text in the Accept-Language language — "
+            "except the automatic opening message when it is the initial message (the buyer wrote nothing): "
+            "its author is the buyer (ADMIN when Allegro opened the Discussion). Allegro's mediators have "
+            "role ADMIN (no login); a message hidden by Allegro shows a notice instead of its text and no "
+            "attachments."
         ),
         parameters=[s.ISSUE_ID, *_paging("messages"), s.LANGUAGE],
         responses={
@@ -169,15 +174,34 @@ class IssueChatView(IssuesView):
         account_id = self.seller_account.pk
         _names, found = compiled.rows(
             ("chat-issue", account_id, issue_id),
-            lambda: Discussion.objects.filter(seller_account_id=account_id, public_id=issue_id).values_list(
-                "id", "market_id", *(f"market__{name}" for name in MARKET_COLUMNS)
+            lambda: (
+                Discussion.objects.filter(seller_account_id=account_id, public_id=issue_id)
+                .annotate(initial_message_id=initial_message_id())
+                .values_list(
+                    "id",
+                    "initial_message_id",
+                    "opened_by_marketplace",
+                    "buyer__username",
+                    "market_id",
+                    *(f"market__{name}" for name in MARKET_COLUMNS),
+                )
             ),
         )
         if not found:
             raise Http404
-        discussion_id, market_code, *market_fields = found[0]
+        discussion_id, initial_id, opened_by_marketplace, buyer_login, market_code, *market_fields = found[0]
         limit = int_param(request, "limit", default=PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
         offset = int_param(request, "offset", default=0, minimum=0, maximum=INT32_MAX)
         market = Market(code=market_code, **dict(zip(MARKET_COLUMNS, market_fields, strict=True)))
-        chat = [mapping.chat_row(m, market=market, request=request) for m in chat_rows(discussion_id, offset, limit)]
+        # API-03: the automatic opening message that stands for the initial message has its author.
+        opening = mapping.opening_author(opened_by_marketplace, buyer_login)
+        chat = [
+            mapping.chat_row(
+                m,
+                market=market,
+                request=request,
+                opening_author=opening if m.pk == initial_id and m.is_automatic else None,
+            )
+            for m in chat_rows(discussion_id, offset, limit)
+        ]
         return Response({"chat": chat})

@@ -205,5 +205,6 @@ def developer_guide(request):
             "device_url": reverse("api_pages:device"),
             "device_path": request.build_absolute_uri(reverse("api_pages:device")),
             "error_codes": guide.ERROR_CODES,
+            "subjects": guide.subjects(),
         },
     )

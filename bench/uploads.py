@@ -94,6 +94,14 @@ KINDS = [
     ("WEBP", "WEBP", {"lossless": True}, ALL),
     ("WEBP", "WEBP", {"quality": 90}, ALPHA),
     ("WEBP", "WEBP", {"lossless": True}, ALPHA),
+    # API-02: converted to PNG (the seller API's uploads, check_upload(convert=True)).
+    ("GIF", "GIF", {}, [*ALL, ("noise", "P"), ("noise", "L")]),
+    ("BMP", "BMP", {}, [*ALL, *ALPHA, ("noise", "P"), ("noise", "L")]),
+    *[
+        ("TIFF", "TIFF", {"compression": compression}, [*ALL, *ALPHA, ("noise", "L"), ("noise", "CMYK")])
+        for compression in ("raw", "tiff_lzw", "tiff_adobe_deflate", "packbits")
+    ],
+    ("TIFF", "TIFF", {"compression": "jpeg"}, [*ALL, ("noise", "L"), ("noise", "CMYK")]),
 ]
 CONTENTS = {"flat": flat, "photo": photo, "screenshot": screenshot, "noise": noise, "noise16": noise16}
 PICTURE_PIXELS = 4 * MP  # per sample: enough to measure, short enough to run often
@@ -123,7 +131,7 @@ def best(repeat, function):
 
 
 def check(name, data, budget_ns=10**15):
-    return uploads.check_upload(SimpleUploadedFile(name, data), budget=uploads.DecodingBudget(budget_ns))
+    return uploads.check_upload(SimpleUploadedFile(name, data), budget=uploads.DecodingBudget(budget_ns), convert=True)
 
 
 def estimate(data):
@@ -158,6 +166,7 @@ def pictures(repeat):
             guess = estimate(data)
             lowest = min(lowest, guess / cpu)
             label = key + "".join(f" {option}" for option in ("lossless", "interlace") if options.get(option))
+            label += f" {options['compression']}" if "compression" in options else ""
             print(
                 f"   {label:<22} {content:<10} {mode:<4} {size[0]:>4}x{size[1]:<4} {len(data) / MP:4.1f} MB "
                 f"{cpu:6.3f} s ({cpu * 1e9 / pixels:5.1f} ns/px), estimate {guess:6.3f} s x{guess / cpu:4.2f}"

@@ -1,4 +1,4 @@
-"""Checking uploaded files by their content, never their name (DSC-11, BLK-05, SEC-02, SAFE-08).
+"""Checking uploaded files by their content, never their name (DSC-11, BLK-05, SEC-02, SAFE-08, API-02).
 
 Size is checked before anything is read. Pictures (JPEG, PNG, WebP) are checked with
 Pillow: the header first, so that a picture is refused before it is decoded when it has
@@ -8,8 +8,10 @@ EXIF orientation) and their transparency, and no metadata: no EXIF, XMP, ICC pro
 comment or text chunk, nor anything hidden after the picture. PDFs are parsed with pypdf
 and refused when they do not parse, need a password, or carry JavaScript, actions run on
 opening or that launch programs, submit forms or open other files, or embedded files;
-a PDF that passes is stored as it was sent. The stored name is the uploader's with the
-extension of the detected type (`file_name_for`), and downloads use the same rule.
+a PDF that passes is stored as it was sent. GIF, BMP and TIFF pictures, which the
+seller API takes (API-02, `convert=True`), are checked the same way and stored as PNG:
+their first frame. The stored name is the uploader's with the extension of the stored
+type (`file_name_for`), and downloads use the same rule.
 
 The decoding budget: what checking one pixel costs (verify, decode, re-encode) was
 measured per format with `bench/uploads.py`; one request — one `check_uploads` call, or
@@ -36,6 +38,11 @@ from .errors import DomainError
 
 MAX_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# API-02: pictures the seller API also takes (the marketplace's API lists them); checked
+# the same way, and converted to PNG: their first frame (an animated GIF's, a multi-page
+# TIFF's), with its transparency and nothing else.
+CONVERTED_TYPES = {"GIF": "image/gif", "BMP": "image/bmp", "TIFF": "image/tiff"}
+PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}  # what Pillow writes as PNG
 PDF = "application/pdf"
 # The detected type's extensions; the first is given to a name that has none of them.
 EXTENSIONS = {
@@ -62,6 +69,12 @@ DECODING_COST_NS = {
     "JPEG progressive": (12, 30),
     "PNG": (25, 45),
     "WEBP": (30, 100),
+    # Converted to PNG (API-02): decoding plus the PNG encoding, which dominates for
+    # noise-like content; measured with bench/uploads.py (TIFF: uncompressed, LZW, deflate,
+    # JPEG and PackBits) and rounded up by about a third.
+    "GIF": (20, 60),
+    "BMP": (25, 55),
+    "TIFF": (75, 65),
 }
 # What reading one object of a PDF costs pypdf (pure Python), measured the same way for
 # objects of a few entries: the estimate that refuses a PDF of too many objects before it
@@ -91,6 +104,12 @@ class CheckedFile:
     name: str
     content_type: str
     size: int
+    # The type the upload was, when it was converted (API-02: a GIF, BMP or TIFF stored as PNG).
+    source_type: str = ""
+
+    @property
+    def uploaded_type(self):
+        return self.source_type or self.content_type
 
 
 class DecodingBudget:
@@ -164,24 +183,25 @@ def decoding_cost(image, size):
     return image.width * image.height * per_pixel + size * per_byte
 
 
-def _open(data):
-    return Image.open(io.BytesIO(data), formats=list(IMAGE_TYPES))
+def _open(data, formats=tuple(IMAGE_TYPES)):
+    return Image.open(io.BytesIO(data), formats=list(formats))
 
 
-def _check_image(upload, data, budget):
+def _check_image(upload, data, budget, *, convert=False):
     too_many_pixels = _error(_("“%(name)s” has too many pixels to be an ordinary picture."), upload)
     too_large = _error(
         _("“%(name)s” is too large a picture to check. Send a smaller one (a JPEG photo, for example)."), upload
     )
+    formats = (*IMAGE_TYPES, *CONVERTED_TYPES) if convert else tuple(IMAGE_TYPES)
     try:
-        probe = _open(data)  # reads the header only
+        probe = _open(data, formats)  # reads the header only (of the first frame)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
     except Exception:
         return None
     with probe:
         fmt = probe.format
-        if fmt not in IMAGE_TYPES:
+        if fmt not in formats:
             return None
         if probe.width * probe.height > MAX_PIXELS:
             raise too_many_pixels
@@ -191,14 +211,29 @@ def _check_image(upload, data, budget):
         except Exception:
             return None
     try:
-        with _open(data) as image:
-            image.load()
-            content = _clean(image, fmt)
+        with _open(data, formats) as image:
+            image.load()  # the first frame only
+            content = _clean(_png_mode(image), "PNG") if fmt in CONVERTED_TYPES else _clean(image, fmt)
     except Exception:
         return None
+    if fmt in CONVERTED_TYPES:
+        return CheckedFile(
+            ContentFile(content),
+            file_name_for(upload.name, "image/png"),
+            "image/png",
+            len(content),
+            CONVERTED_TYPES[fmt],
+        )
     return CheckedFile(
         ContentFile(content), file_name_for(upload.name, IMAGE_TYPES[fmt]), IMAGE_TYPES[fmt], len(content)
     )
+
+
+def _png_mode(image):
+    """A converted picture in a mode PNG has (a TIFF may be CMYK, LAB, YCbCr, float…)."""
+    if image.mode in PNG_MODES:
+        return image
+    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
 
 
 def _clean(image, fmt):
@@ -333,18 +368,22 @@ def _check_pdf(upload, data, budget):
 # --- Entry points -----------------------------------------------------------------------------
 
 
-def check_upload(upload, *, allow_pdf=True, max_bytes=MAX_BYTES, budget=None):
+def check_upload(upload, *, allow_pdf=True, max_bytes=MAX_BYTES, budget=None, convert=False):
     """Return a CheckedFile, or raise DomainError saying what is wrong with it. `budget`
-    is the request's DecodingBudget when several files are checked together."""
+    is the request's DecodingBudget when several files are checked together. `convert`:
+    GIF, BMP and TIFF pictures are taken too, as PNG (CONVERTED_TYPES; the seller API)."""
     budget = budget or DecodingBudget()
     data = _read(upload, max_bytes)
     if not data:
         raise DomainError(_("“%(name)s” is empty.") % {"name": upload.name}, field="files")
     if allow_pdf and data.startswith(b"%PDF-"):
         return _check_pdf(upload, data, budget)
-    checked = _check_image(upload, data, budget)
+    checked = _check_image(upload, data, budget, convert=convert)
     if checked is None:
-        allowed = _("JPEG, PNG, WebP or PDF") if allow_pdf else _("JPEG, PNG or WebP")
+        if convert:
+            allowed = _("PNG, GIF, BMP, TIFF, JPEG, WebP or PDF")
+        else:
+            allowed = _("JPEG, PNG, WebP or PDF") if allow_pdf else _("JPEG, PNG or WebP")
         raise DomainError(
             _("“%(name)s” is not a %(allowed)s file (checked by its content, not its name).")
             % {"name": upload.name, "allowed": allowed},

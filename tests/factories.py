@@ -1,5 +1,6 @@
 """factory-boy factories for the whole suite."""
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -83,3 +84,31 @@ class OrderFactory(factory.django.DjangoModelFactory):
             commission_per_unit=offer.commission_per_unit,
         )
         return order
+
+
+class OAuthApplicationFactory(factory.django.DjangoModelFactory):
+    """A seller's registered API application (django-oauth-toolkit), confidential, for the
+    authorization-code flow."""
+
+    class Meta:
+        model = "oauth2_provider.Application"
+
+    name = factory.Sequence(lambda n: f"Seller tool {n}")
+    user = factory.SubFactory(UserFactory)
+    client_type = "confidential"
+    authorization_grant_type = "authorization-code"
+    redirect_uris = "https://tool.example.com/callback"
+
+
+class AccessTokenFactory(factory.django.DjangoModelFactory):
+    """An OAuth2 access token of `user` for `application`, with every scope of the seller
+    API, valid for an hour."""
+
+    class Meta:
+        model = "oauth2_provider.AccessToken"
+
+    user = factory.SubFactory(UserFactory)
+    application = factory.SubFactory(OAuthApplicationFactory, user=factory.SelfAttribute("..user"))
+    token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    expires = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    scope = "allegro:api:disputes allegro:api:orders:read allegro:api:orders:write"

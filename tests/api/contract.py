@@ -4,6 +4,8 @@ OpenAPI description (api/reference/allegro-openapi-excerpt.yaml) with openapi-co
 `check(response)` finds the operation by method and path (the excerpt's server is
 replaced by http://testserver/<API_BASE_PATH>) and validates status code, media type,
 headers and body against the excerpt's schema; any difference raises.
+`check_httpx(response)` does the same for an answer an HTTP client (httpx) got from a
+live server (issue 18's generated client): its path is checked under the same server.
 """
 
 import json
@@ -72,3 +74,33 @@ def check(response):
 
 def body(response):
     return json.loads(response.content)
+
+
+class _HttpxRequest(_Request):
+    def __init__(self, request):
+        self.host_url = "http://testserver"
+        self.path = request.url.path
+        self.path_pattern = None
+        self.method = request.method.lower()
+        self.content_type = request.headers.get("Content-Type", "application/octet-stream")
+        self.body = None  # only the response is checked here
+        self.parameters = RequestParameters(
+            path={},
+            query=ImmutableMultiDict(list(request.url.params.multi_items())),
+            header=Headers(request.headers.items()),
+            cookie=ImmutableMultiDict({}),
+        )
+
+
+class _HttpxResponse:
+    def __init__(self, response):
+        self.status_code = response.status_code
+        self.content_type = response.headers.get("Content-Type", "")
+        self.headers = Headers(response.headers.items())
+        self.data = response.read()
+
+
+def check_httpx(response):
+    """Validate an httpx `response` (its request included) against the excerpt."""
+    excerpt().validate_response(_HttpxRequest(response.request), _HttpxResponse(response))
+    return response

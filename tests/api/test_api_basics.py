@@ -25,6 +25,7 @@ OPERATIONS = {
     ("get", "/sale/issues/{}"),
     ("get", "/sale/issues/{}/chat"),
     ("post", "/sale/issues/{}/message"),
+    ("post", "/sale/issues/{}/status"),
     ("post", "/sale/issues/attachments"),
     ("put", "/sale/issues/attachments/{}"),
     ("get", "/sale/issues/attachments/{}"),

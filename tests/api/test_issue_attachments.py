@@ -171,9 +171,9 @@ def test_dsc_11_the_upload_url_works_once(api):
 @pytest.mark.parametrize(
     ("data", "content_type"),
     [
-        (gif(), "image/gif"),
-        (gif(), "image/bmp"),
+        (gif(), "image/bmp"),  # the content is a GIF (API-02: GIF, BMP and TIFF are taken, by content)
         (gif(), "image/tiff"),
+        (gif(), "text/plain"),
         (b"just some text, not a picture", "image/png"),
         (png(), "image/jpeg"),  # the content is a PNG: the label is not trusted
         (b"%PDF-1.4 truncated", "application/pdf"),
@@ -194,10 +194,10 @@ def test_dsc_11_other_file_types_are_refused_with_415(api, data, content_type):
 def test_dsc_11_the_refusal_of_a_type_names_what_we_accept(api):
     location = declare(api, gif())["Location"]
 
-    response = api.put(path_of(location), gif(), content_type="image/gif", language="en-US")
+    response = api.put(path_of(location), gif(), content_type="image/svg+xml", language="en-US")
 
     assert body(response)["errors"][0]["userMessage"] == (
-        "Attachments can be JPEG, PNG or WebP images or PDF documents."
+        "Attachments can be PNG, GIF, BMP, TIFF, JPEG or WebP images or PDF documents."
     )
 
 
@@ -360,3 +360,111 @@ def test_sec_01_another_accounts_discussion_attachment_is_404(other_token, offer
 
     assert response.status_code == 404
     assert body(response)["errors"][0]["code"] == "NotFoundException"
+
+
+# --- API-02: every media type the reference lists -------------------------------------
+
+
+def picture(fmt, *, mode="RGB", size=(6, 4), color=(200, 30, 30), **options):
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+LISTED = [
+    # (name, Content-Type, bytes, what it is stored and served as)
+    ("scan.png", "image/png", picture("PNG"), "image/png"),
+    ("anim.gif", "image/gif", picture("GIF"), "image/png"),
+    ("paint.bmp", "image/bmp", picture("BMP"), "image/png"),
+    ("scan.tiff", "image/tiff", picture("TIFF", compression="tiff_lzw"), "image/png"),
+    ("photo.jpg", "image/jpeg", picture("JPEG"), "image/jpeg"),
+    ("invoice.pdf", "application/pdf", PDF, "application/pdf"),
+]
+
+
+@pytest.mark.parametrize(("name", "content_type", "data", "stored_type"), LISTED, ids=[row[1] for row in LISTED])
+def test_api_02_every_media_type_the_reference_lists_is_accepted(
+    api, discussion, name, content_type, data, stored_type
+):
+    declaration_id = uploaded(api, data, name=name, content_type=content_type)
+
+    declaration = AttachmentDeclaration.objects.get(pk=declaration_id)
+    assert declaration.content_type == stored_type
+    sent = send(api, discussion, [declaration_id])
+    assert sent.status_code == 201
+    [attachment_json] = body(sent)["attachments"]
+    stem = name.rsplit(".", 1)[0]
+    extension = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}[stored_type]
+    # GIF, BMP and TIFF are served as what they now are: PNG, named .png.
+    assert attachment_json["fileName"] == stem + extension
+    response, served = download(api, path_of(attachment_json["url"]))
+    assert response["Content-Type"] == stored_type
+    assert f'filename="{stem}{extension}"' in response["Content-Disposition"]
+    if stored_type.startswith("image/"):
+        with Image.open(io.BytesIO(served)) as image:
+            assert image.format == stored_type.split("/")[1].upper()
+            assert image.size == (6, 4)
+            assert image.convert("RGB").getpixel((0, 0))[0] > 150  # the red picture, converted
+
+
+def test_api_02_an_animated_gif_is_stored_as_its_first_frame(api):
+    frames = [Image.new("RGB", (5, 5), color) for color in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+    declaration_id = uploaded(api, out.getvalue(), name="anim.gif", content_type="image/gif")
+
+    response, served = download(api, f"/sale/issues/attachments/{declaration_id}")
+    assert response["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.format == "PNG"
+        assert getattr(image, "n_frames", 1) == 1  # not an animated PNG
+        assert image.convert("RGB").getpixel((2, 2)) == (255, 0, 0)
+
+
+def test_api_02_a_multi_page_tiff_is_stored_as_its_first_page(api):
+    pages = [Image.new("RGB", (5, 5), color) for color in ((0, 0, 255), (255, 0, 0))]
+    out = io.BytesIO()
+    pages[0].save(out, format="TIFF", save_all=True, append_images=pages[1:])
+
+    declaration_id = uploaded(api, out.getvalue(), name="scan.tif", content_type="image/tiff")
+
+    _response, served = download(api, f"/sale/issues/attachments/{declaration_id}")
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.convert("RGB").getpixel((2, 2)) == (0, 0, 255)
+
+
+def test_api_02_safe_08_a_converted_picture_keeps_no_metadata_and_cmyk_becomes_rgb(api):
+    data = picture("TIFF", mode="CMYK", color=(0, 200, 200, 0), tiffinfo={270: "secret scanner note"})
+    assert b"secret scanner note" in data
+
+    declaration_id = uploaded(api, data, name="scan.tiff", content_type="image/tiff")
+
+    _response, served = download(api, f"/sale/issues/attachments/{declaration_id}")
+    assert b"secret scanner note" not in served
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.format == "PNG" and image.mode == "RGB"
+        assert not set(image.info) - {"transparency"}
+
+
+def test_api_02_safe_08_a_tiff_with_too_many_pixels_is_refused_before_decoding(api):
+    data = picture("TIFF", mode="1", size=(6000, 5000), color=1, compression="group4")  # 30 MP, a few kB
+    location = declare(api, data, name="huge.tiff")["Location"]
+
+    response = api.put(path_of(location), data, content_type="image/tiff", language="en-US")
+
+    assert response.status_code == 415
+    assert "too many pixels" in body(response)["errors"][0]["userMessage"]
+
+
+def test_api_02_a_gif_keeps_its_transparency(api):
+    image = Image.new("P", (4, 4), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    out = io.BytesIO()
+    image.save(out, format="GIF", transparency=1)
+
+    declaration_id = uploaded(api, out.getvalue(), name="icon.gif", content_type="image/gif")
+
+    _response, served = download(api, f"/sale/issues/attachments/{declaration_id}")
+    with Image.open(io.BytesIO(served)) as stored:
+        assert stored.convert("RGBA").getpixel((1, 1))[3] == 0

@@ -270,6 +270,26 @@ def test_api_01_guide_is_public_and_links_the_reference(client, db):
     assert "code_challenge_method=S256" in html
 
 
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_api_02_03_06_guide_says_what_uploads_subjects_and_unknown_paths_give(client, db, language):
+    response = client.get(reverse("api_pages:guide"), headers={"Accept-Language": language})
+
+    html = response.content.decode()
+    # API-03: the table of subjects, in the reference's English whatever the page's language.
+    for text in (
+        "I have not received the product",
+        "does not match the description",
+        "problem with withdrawal/cancelation of purchase",
+        "no refund after canceling the order",
+        "no refund after returning the product",
+    ):
+        assert f'<strong lang="en">{text}</strong>' in html
+    assert "chat.initialMessage" in html and "chat.lastMessage" in html
+    # API-02: the listed media types and what comes back; API-06: the 404s and the status operation.
+    assert "image/gif, image/bmp, image/tiff" in html and ".png" in html
+    assert "/sale/disputes" in html and "NOT_A_CLAIM" in html
+
+
 # --- demo data --------------------------------------------------------------------------------
 
 
