@@ -74,16 +74,18 @@ class ReportForm(DomainErrorFormMixin, forms.Form):
     )
 
 
+STATUS_CHOICES = [
+    ("", _("All statuses")),
+    ("IN_PROGRESS", _("In progress")),
+    ("RESOLVED", _("Resolved")),
+    ("UNRESOLVED", _("Unresolved")),
+]
+# UX-06: the buyer's list filters by the same statuses.
+BUYER_STATUS_CHOICES = STATUS_CHOICES
+
+
 class DiscussionFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", _("All statuses")),
-            ("IN_PROGRESS", _("In progress")),
-            ("RESOLVED", _("Resolved")),
-            ("UNRESOLVED", _("Unresolved")),
-        ],
-    )
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
     show = forms.ChoiceField(
         required=False,
         choices=[("", _("All")), ("needs_reply", _("Needing reply")), ("overdue", _("Overdue"))],
