@@ -21,6 +21,7 @@ from .queue_sources import (
     BlockComplaintSource,
     DiscussionSource,
     QueueSource,
+    RatingRemovalSource,
     ReportSource,
     ThresholdSource,
 )
@@ -56,6 +57,7 @@ _SOURCES: list[QueueSource] = [
     AppealSource(),
     BlockComplaintSource(),
     ThresholdSource(),
+    RatingRemovalSource(),
 ]
 
 

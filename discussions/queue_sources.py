@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money
-from orders.models import CommissionRefund, OrderLine, SellerAccount
+from orders.models import CommissionRefund, OrderLine, RatingRemovalRequest, SellerAccount
 
 from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock
 from .search import q as search_q
@@ -466,4 +466,54 @@ class AppealSource(QueueSource):
                 "detail": f"{reasons.get(reason, reason)} · {money(amount, currency)}",
             }
             for pk, name, username, reason, amount, currency in found
+        }
+
+
+class RatingRemovalSource(QueueSource):
+    """UX-11: a seller asks to remove a buyer's rating (*Chcesz usunąć ocenę od
+    kupującego*), with the order and the reason."""
+
+    RATING = "rating"
+    reasons = [(RATING, _("Request to remove a buyer's rating"))]
+
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.RATING not in reasons or state == State.IN_MEDIATION or assignee is not None:
+            return None
+        queryset = RatingRemovalRequest.objects.filter(status=RatingRemovalRequest.Status.OPEN)
+        if search is not None:
+            found = seller_q(search, "seller_account__")
+            if search.number is not None:
+                found = Q(order_id=search.number)
+            if found is None:
+                return None
+            queryset = queryset.filter(found)
+        if market:
+            queryset = queryset.filter(order__market_id=market)
+        return _row(
+            queryset,
+            reason=self.RATING,
+            waiting_from=F("created_at"),
+            market=F("order__market_id"),
+            state=State.WAITING,
+        )
+
+    def load(self, ids):
+        found = _by_ids(
+            "rating",
+            lambda: RatingRemovalRequest.objects.values_list(
+                "pk", "order_id", "seller_account__display_name", "seller_account__user__username", "reason", "text"
+            ),
+            ids,
+        )
+        reasons = {value: str(label) for value, label in RatingRemovalRequest.Reason.choices}
+        order_title = str(_("Order %(number)s"))
+        head, tail = _url_prefix("admin:orders_ratingremovalrequest_change")
+        return {
+            pk: {
+                # Order.number and str(SellerAccount), from the columns.
+                "title": f"{order_title % {'number': f'{order_id:08d}'}} · {name} ({username})",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": f"{reasons.get(reason, reason)} · {text[:120]}",
+            }
+            for pk, order_id, name, username, reason, text in found
         }
