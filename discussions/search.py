@@ -48,7 +48,8 @@ class Search:
 
     @classmethod
     def parse(cls, typed):
-        typed = " ".join((typed or "").split())[:MAX_LENGTH]
+        # Control characters (a NUL cannot even be sent to PostgreSQL) count as spaces.
+        typed = " ".join("".join(c if c.isprintable() else " " for c in (typed or "")).split())[:MAX_LENGTH]
         if not typed:
             return None
         if match := _DISCUSSION_NUMBER.match(typed):

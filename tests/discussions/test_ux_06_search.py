@@ -48,6 +48,7 @@ def test_ux_06_search_text_is_read_as_a_discussion_number_an_order_or_discussion
     assert search.Search.parse("99999999999999") == search.Search(number=2**31 - 1)
     assert search.Search.parse("  kabel   usb ") == search.Search(text="kabel usb")
     assert search.Search.parse("") is None
+    assert search.Search.parse("ka\x00bel\n") == search.Search(text="ka bel")
     assert search.Search.parse("50%_\\").contains_pattern == "%50\\%\\_\\\\%"
 
 
@@ -167,3 +168,14 @@ def test_ux_06_mediator_finds_a_discussion_in_the_admin_list_by_its_number_as_sh
         page = client.get(url, {"q": typed}).content.decode()
         assert cases["lamp"].number in page, typed
         assert cases["cable"].number not in page, typed
+
+
+def test_ux_06_control_characters_in_the_search_are_not_an_error(client, seller, buyer, mediator, cases):
+    from django.urls import reverse
+
+    client.force_login(seller)
+    assert client.get("/seller/discussions/", {"q": "ka\x00bel"}).status_code == 200
+    client.force_login(buyer)
+    assert client.get("/my/discussions/", {"q": "\x00"}).status_code == 200
+    client.force_login(mediator)
+    assert client.get(reverse("admin:discussions_queue"), {"q": "x\x00y"}).status_code == 200
