@@ -12,11 +12,13 @@ import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -26,6 +28,7 @@ from core.uploads import check_uploads
 from orders import audit
 from orders.checks import registered_order_disputes
 from orders.models import Order, Refund
+from orders.presenters.base import order_status_of
 from orders.services import lock_buyer
 
 from .models import ENTRY_DAYS, BlockReason, EvidenceImage, InactiveBuyer
@@ -60,13 +63,56 @@ def active_entries(account):
 
 
 def recent_orders(account, buyer, now):
-    """The buyer's orders from this account within the last 180 days, newest first."""
-    return list(
+    """The buyer's orders from this account within the last 180 days, newest first,
+    each with what went wrong (UX-10, `mark_problems`)."""
+    return mark_problems(
         Order.objects.filter(seller_account=account, buyer=buyer, created_at__gt=now - WINDOW)
-        .select_related("market")
+        .select_related("market", "shipment")
         .prefetch_related("lines")
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk"),
+        now,
     )
+
+
+def mark_problems(orders, now):
+    """UX-10: the orders (a queryset) as a list, each with `problems` — what went wrong,
+    as (code, label) in this order: unpaid, cancelled, a Discussion the buyer opened
+    (the order disputes other apps register, asked in the same query), a refund — and
+    `refunded_in_full`, so that its payment badge reads as in Zamówienia
+    (orders.presenters.order_status_of)."""
+    disputes = {
+        f"disputed_{index}": dispute(OuterRef("pk")) for index, dispute in enumerate(registered_order_disputes())
+    }
+    rows = list(
+        orders.annotate(
+            refunded_sum=Coalesce(
+                Subquery(
+                    Refund.objects.filter(order=OuterRef("pk"))
+                    .order_by()
+                    .values("order")
+                    .annotate(total=Sum("amount"))
+                    .values("total")
+                ),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
+            **disputes,
+        )
+    )
+    for order in rows:
+        problems = []
+        if order.status == Order.Status.AWAITING_PAYMENT:
+            problems.append(("unpaid", _("Unpaid")))
+        elif order.status == Order.Status.CANCELLED:
+            problems.append(("cancelled", _("Cancelled")))
+        if any(getattr(order, name) for name in disputes):
+            problems.append(("discussion", _("Discussion")))
+        if order.refunded_sum > 0:
+            problems.append(("refund", _("Refund")))
+        order.problems = problems
+        order.refunded_in_full = order.is_paid and order.refunded_sum >= order.total_amount
+        order.status_badges = order_status_of(order, now, is_refunded=order.refunded_in_full)
+    return rows
 
 
 def linked_entry(account, buyer, now=None):

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -277,8 +277,9 @@ def _summary_step(request, account, wizard):
             except DomainError as error:
                 messages.error(request, error.message)
                 return redirect(_step_url(wizard, EVIDENCE))
-            prefetch_related_objects(orders, "lines", "market")
-            context["orders"] = orders
+            # UX-10: as the evidence step lists them (newest first, what went wrong).
+            chosen = {order.pk for order in orders}
+            context["orders"] = [order for order in check.recent_orders if order.pk in chosen]
             context["unjustified_warning"] = services.unjustified_warning(orders)
     return _wizard_page(request, "buyers/add_summary.html", context)
 

@@ -20,6 +20,7 @@ MEDIATOR_PERMISSIONS = [
     "orders.view_commissionrefund",
     "orders.view_commissionrefundline",
     "orders.decide_appeal",
+    "orders.view_ratingremovalrequest",
     "discussions.view_discussion",
     "discussions.mediate_discussion",
     "discussions.view_message",

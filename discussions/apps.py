@@ -9,7 +9,12 @@ class DiscussionsConfig(AppConfig):
     def ready(self):
         from core.ops import register_metrics
         from core.schedules import register_schedule
-        from orders.checks import register_full_refund_closes, register_order_dispute, register_purchase_check
+        from orders.checks import (
+            register_full_refund_closes,
+            register_order_dispute,
+            register_purchase_check,
+            register_unlisted_sellers,
+        )
         from orders.signals import demo_data_seeded, order_event_recorded
 
         from . import (
@@ -21,6 +26,7 @@ class DiscussionsConfig(AppConfig):
         register_purchase_check(_blocked_seller)
         register_order_dispute(_discussion_about)  # BLK-07
         register_full_refund_closes(_closed_by_full_refund)  # SAFE-03
+        register_unlisted_sellers(_blocked_accounts)  # UX-08
         demo_data_seeded.connect(demo.seed, dispatch_uid="discussions_demo_data")
 
         register_schedule("discussions.mark_seller_overdue", "discussions.tasks.mark_seller_overdue", minutes=2)
@@ -51,6 +57,14 @@ def _blocked_seller(*, buyer, offer, now):
     from .services import blocked_seller_refusal
 
     return blocked_seller_refusal(buyer=buyer, offer=offer, now=now)
+
+
+def _blocked_accounts():
+    """UX-08: a blocked seller account's offers are listed nowhere (seller_block_one_active
+    holds the active blocks)."""
+    from .models import SellerBlock
+
+    return SellerBlock.objects.filter(lifted_at__isnull=True).values_list("seller_account_id", flat=True)
 
 
 def _discussion_about(order):

@@ -100,18 +100,19 @@ class ReportForm(DomainErrorFormMixin, forms.Form):
     )
 
 
+STATUS_CHOICES = [
+    ("", _("All statuses")),
+    ("IN_PROGRESS", _("In progress")),
+    ("RESOLVED", _("Resolved")),
+    ("UNRESOLVED", _("Unresolved")),
+]
+# UX-06: the buyer's list filters by the same statuses.
+BUYER_STATUS_CHOICES = STATUS_CHOICES
+
+
 class DiscussionFilterForm(forms.Form):
     # UX-05: each select's label is read by screen readers in the reader's language.
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[
-            ("", _("All statuses")),
-            ("IN_PROGRESS", _("In progress")),
-            ("RESOLVED", _("Resolved")),
-            ("UNRESOLVED", _("Unresolved")),
-        ],
-    )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     show = forms.ChoiceField(
         label=_("Show"),
         required=False,

@@ -36,6 +36,7 @@ from orders.models import Market, OrderLine
 
 from .forms import DiscussionFilterForm
 from .models import Discussion, Notification, Reason
+from .search import where as search_where
 from .texts import render_notification_subject
 
 # --- Formatting -------------------------------------------------------------------------
@@ -249,11 +250,23 @@ SELLER_ORDER = (
 BUYER_ORDER = "d.created_at DESC, d.id DESC"  # Discussion.Meta.ordering (dsc_buyer_recent_idx)
 
 
-def buyer_discussions(user_id):
+def buyer_discussions(user_id, status=None, search=None):
+    """The buyer's Discussions, newest first; with a status (UX-06) only those, and with
+    a search (discussions.search, UX-06: numbers, the seller's login or shop name, the
+    product) only those it finds. One COUNT and one page query either way."""
+    where, params = ["d.buyer_id = %s"], [user_id]
+    if status:
+        where.append("d.status = %s")
+        params.append(status)
+    if search is not None:
+        condition, condition_params = search_where(search, other_party="seller")
+        where.append(condition)
+        params += condition_params
+    where = " AND ".join(where)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {Discussion._meta.db_table} WHERE buyer_id = %s", [user_id])
+        cursor.execute(f"SELECT COUNT(*) FROM {Discussion._meta.db_table} d WHERE {where}", params)
         (count,) = cursor.fetchone()
-    return ListedDiscussions("d.buyer_id = %s", [user_id], BUYER_ORDER, count)
+    return ListedDiscussions(where, params, BUYER_ORDER, count)
 
 
 def seller_counts(account_id, now):
@@ -281,10 +294,10 @@ def seller_counts(account_id, now):
     return {"open": open_count, "needs_reply": needs_reply, "overdue": overdue, "all": open_count + closed}
 
 
-def seller_discussions(account_id, filters, counts, now):
+def seller_discussions(account_id, filters, counts, now, search=None):
     """The seller's Discussions that `filters` (DiscussionFilterForm's cleaned data)
-    select, with their number: one of `counts` when at most "show" narrows the list,
-    else a COUNT of the same selection."""
+    and `search` (discussions.search, UX-06) select, with their number: one of `counts`
+    when at most "show" narrows the list, else a COUNT of the same selection."""
     where, params = ["d.seller_account_id = %s"], [account_id]
     for name, column in (("status", "d.status"), ("reason", "d.reason"), ("market", "d.market_id")):
         if filters.get(name):
@@ -297,8 +310,12 @@ def seller_discussions(account_id, filters, counts, now):
     elif show == "overdue":
         where.append("d.is_open AND d.seller_replied_at IS NULL AND d.reply_due_at <= %s")
         params.append(connection.ops.adapt_datetimefield_value(now))
+    if search is not None:
+        condition, condition_params = search_where(search, other_party="buyer")
+        where.append(condition)
+        params += condition_params
     where = " AND ".join(where)
-    if filters.get("status") or filters.get("reason") or filters.get("market"):
+    if search is not None or filters.get("status") or filters.get("reason") or filters.get("market"):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {Discussion._meta.db_table} d WHERE {where}", params)
             (count,) = cursor.fetchone()

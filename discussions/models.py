@@ -199,6 +199,17 @@ class Discussion(models.Model):
         related_name="mediated_discussions",
         verbose_name=_("mediator"),
     )
+    # UX-07: the mediator the case is assigned to (not shown to the parties; joining is
+    # MED-02's `mediator`). Changed only by services.assign_case, audited.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_discussions",
+        verbose_name=_("assigned to"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     mediator_joined_at = models.DateTimeField(_("Allegro joined at"), null=True, blank=True)
     mediation_concluded_at = models.DateTimeField(_("mediation concluded at"), null=True, blank=True)
     mediation_outcome = models.CharField(

@@ -21,6 +21,7 @@ from .queue_sources import (
     BlockComplaintSource,
     DiscussionSource,
     QueueSource,
+    RatingRemovalSource,
     ReportSource,
     ThresholdSource,
 )
@@ -39,6 +40,10 @@ class QueueItem:
     detail: str = ""
     deadline: datetime | None = None
     mediator: str = ""
+    # UX-07: the mediator the case is assigned to (a Discussion's; other kinds: none).
+    assignee: str = ""
+    assignee_id: int | None = None
+    assigned_at: datetime | None = None
 
 
 # Numbers that no LIMIT or OFFSET of ours has: where the SQL written once takes a
@@ -52,6 +57,7 @@ _SOURCES: list[QueueSource] = [
     AppealSource(),
     BlockComplaintSource(),
     ThresholdSource(),
+    RatingRemovalSource(),
 ]
 
 
@@ -65,11 +71,12 @@ def reason_choices():
     return [choice for source in _SOURCES for choice in source.reasons]
 
 
-def queue_rows(*, reasons=None, market=None, state=None):
+def queue_rows(*, reasons=None, market=None, state=None, search=None, assignee=None):
     """The combined queue, oldest waiting first, as `(reason, id, waiting_from, market,
     state)` rows; slice it for a page."""
     reasons = set(reasons or [value for value, _label in reason_choices()])
-    parts = [p for p in (s.rows(reasons=reasons, market=market, state=state) for s in _SOURCES) if p is not None]
+    wanted = {"reasons": reasons, "market": market, "state": state, "search": search, "assignee": assignee}
+    parts = [p for p in (s.rows(**wanted) for s in _SOURCES) if p is not None]
     if not parts:
         return Discussion.objects.none().values_list("pk")
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
@@ -124,7 +131,7 @@ def queue_counts():
 _compiled = {}
 
 
-def _queue_sql(*, reasons, market, state, using):
+def _queue_sql(*, reasons, market, state, using, search=None, assignee=None):
     """(SQL, parameters) of one page of the combined queue with the whole queue's count,
     or (None, None) when no source is wanted. Each source gives at most the rows up to
     the page's end, in the queue's order (for the Discussions an index scan of
@@ -139,14 +146,17 @@ def _queue_sql(*, reasons, market, state, using):
         frozenset(reasons or ()),
         market,
         state,
+        assignee,
         settings.SELLER_UNRESOLVED_THRESHOLD,
         tuple(type(s) for s in _SOURCES),
         using,
     )
-    compiled = _compiled.get(key)
+    # A search (UX-06) is compiled for its request only: its text is not a key to keep.
+    compiled = _compiled.get(key) if search is None else None
     if compiled is None:
         reasons = set(reasons or [value for value, _label in reason_choices()])
-        parts = [(s, s.rows(reasons=reasons, market=market, state=state)) for s in _SOURCES]
+        wanted = {"reasons": reasons, "market": market, "state": state, "search": search, "assignee": assignee}
+        parts = [(s, s.rows(**wanted)) for s in _SOURCES]
         parts = [(source, part) for source, part in parts if part is not None]
         if not parts:
             compiled = (None, None)
@@ -182,7 +192,8 @@ def _queue_sql(*, reasons, market, state, using):
                 compiled = (connection.ops.compose_sql(sql, params), None)
             else:
                 compiled = (sql, tuple(params))
-        _compiled[key] = compiled
+        if search is None:
+            _compiled[key] = compiled
     return compiled
 
 
@@ -220,14 +231,15 @@ class _FetchedPage:
         return self.rows
 
 
-def queue_page(number, per_page, *, reasons=None, market=None, state=None):
+def queue_page(number, per_page, *, reasons=None, market=None, state=None, search=None, assignee=None):
     """One page of the combined queue (as Paginator(queue_rows(...)).get_page(number)
-    gives it) from one query that also counts the whole queue."""
+    gives it) from one query that also counts the whole queue; `search` (UX-06) and
+    `assignee` (UX-07) narrow it."""
     from django.core.paginator import InvalidPage, PageNotAnInteger, Paginator
     from django.db import router
 
     using = router.db_for_read(Discussion)
-    sql, params = _queue_sql(reasons=reasons, market=market, state=state, using=using)
+    sql, params = _queue_sql(reasons=reasons, market=market, state=state, using=using, search=search, assignee=assignee)
 
     def fetch(offset):
         if sql is None:

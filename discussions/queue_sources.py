@@ -17,9 +17,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money
-from orders.models import CommissionRefund, OrderLine, SellerAccount
+from orders.models import CommissionRefund, OrderLine, RatingRemovalRequest, SellerAccount
 
 from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock
+from .search import q as search_q
+from .search import seller_q
 
 User = Discussion.buyer.field.related_model
 
@@ -40,7 +42,10 @@ class QueueSource:
     # rather than counted and then read again up to the page's end.
     read_once = False
 
-    def rows(self, *, reasons, market, state):
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        """`search`: a discussions.search.Search (UX-06) the rows must match, or None;
+        `assignee`: a mediator's id, only the cases assigned to them (UX-07): a source
+        whose cases cannot be assigned then has none."""
         raise NotImplementedError
 
     def load(self, ids):
@@ -139,7 +144,7 @@ class DiscussionSource(QueueSource):
         help_ = open_ & Q(help_requested_at__isnull=False) & ~ignored & ~Q(status=Discussion.Status.UNRESOLVED)
         return {self.IGNORED: ignored, self.UNRESOLVED: unresolved, self.HELP: help_}
 
-    def rows(self, *, reasons, market, state):
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
         conditions = self._conditions()
         wanted = [r for r in conditions if r in reasons]
         if not wanted:
@@ -155,6 +160,10 @@ class DiscussionSource(QueueSource):
         queryset = Discussion.objects.filter(q)
         if market:
             queryset = queryset.filter(market_id=market)
+        if search is not None:
+            queryset = queryset.filter(search_q(search))
+        if assignee is not None:
+            queryset = queryset.filter(assignee_id=assignee)
         if state == State.WAITING:
             queryset = queryset.filter(mediator_joined_at__isnull=True)
         elif state == State.IN_MEDIATION:
@@ -174,7 +183,19 @@ class DiscussionSource(QueueSource):
             ),
         )
 
-    COLUMNS = ("pk", "q_title", "q_buyer", "q_seller_name", "q_seller_username", "status", "q_deadline", "q_mediator")
+    COLUMNS = (
+        "pk",
+        "q_title",
+        "q_buyer",
+        "q_seller_name",
+        "q_seller_username",
+        "status",
+        "q_deadline",
+        "q_mediator",
+        "assignee_id",
+        "q_assignee",
+        "assigned_at",
+    )
 
     @classmethod
     def _loaded(cls):
@@ -200,6 +221,7 @@ class DiscussionSource(QueueSource):
             q_seller_name=_column_of(SellerAccount, "seller_account_id", "display_name"),
             q_seller_username=_column_of(SellerAccount, "seller_account_id", "user__username"),
             q_mediator=_column_of(User, "mediator_id", "username"),
+            q_assignee=_column_of(User, "assignee_id", "username"),
             q_deadline=deadline,
         ).values_list(*cls.COLUMNS)
 
@@ -211,7 +233,19 @@ class DiscussionSource(QueueSource):
         detail = str(_("%(buyer)s vs %(seller)s · %(status)s"))
         head, tail = _url_prefix("admin:discussions_discussion_change")
         items = {}
-        for pk, title, buyer, seller_name, seller_username, status, deadline, mediator in found:
+        for (
+            pk,
+            title,
+            buyer,
+            seller_name,
+            seller_username,
+            status,
+            deadline,
+            mediator,
+            assignee_id,
+            assignee,
+            assigned_at,
+        ) in found:
             items[pk] = {
                 # Discussion.number and str(SellerAccount), from the columns.
                 "title": f"D{pk:07d} · {title}",
@@ -220,6 +254,9 @@ class DiscussionSource(QueueSource):
                 % {"buyer": buyer, "seller": f"{seller_name} ({seller_username})", "status": statuses[status]},
                 "deadline": deadline,
                 "mediator": mediator or "",
+                "assignee": assignee or "",
+                "assignee_id": assignee_id,
+                "assigned_at": assigned_at,
             }
         return items
 
@@ -230,10 +267,12 @@ class ReportSource(QueueSource):
     REPORT = "report"
     reasons = [(REPORT, _("Reported message"))]
 
-    def rows(self, *, reasons, market, state):
-        if self.REPORT not in reasons or state == State.IN_MEDIATION:
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.REPORT not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         queryset = Report.objects.filter(status=Report.Status.OPEN)
+        if search is not None:
+            queryset = queryset.filter(search_q(search, "message__discussion__"))
         if market:
             queryset = queryset.filter(message__discussion__market_id=market)
         return _row(
@@ -269,10 +308,14 @@ class BlockComplaintSource(QueueSource):
     COMPLAINT = "complaint"
     reasons = [(COMPLAINT, _("Complaint against a seller block"))]
 
-    def rows(self, *, reasons, market, state):
-        if self.COMPLAINT not in reasons or state == State.IN_MEDIATION:
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.COMPLAINT not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         queryset = SellerBlock.objects.filter(complaint_filed_at__isnull=False, complaint_decided_at__isnull=True)
+        if search is not None:
+            if seller_q(search, "seller_account__") is None:
+                return None
+            queryset = queryset.filter(seller_q(search, "seller_account__"))
         if market:
             queryset = queryset.filter(seller_account__market_id=market)
         return _row(
@@ -312,8 +355,8 @@ class ThresholdSource(QueueSource):
     reasons = [(THRESHOLD, _("Seller account over the unresolved threshold"))]
     read_once = True
 
-    def rows(self, *, reasons, market, state):
-        if self.THRESHOLD not in reasons or state == State.IN_MEDIATION:
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.THRESHOLD not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         # Grouped from the open UNRESOLVED Discussions themselves, so that only those are
         # read (the partial index dsc_queue_unresolved_idx), not every account's history.
@@ -322,6 +365,10 @@ class ThresholdSource(QueueSource):
         )
         if market:
             queryset = queryset.filter(seller_account__market_id=market)
+        if search is not None:
+            if seller_q(search, "seller_account__") is None:
+                return None
+            queryset = queryset.filter(seller_q(search, "seller_account__"))
         return (
             queryset.values("seller_account")
             .annotate(
@@ -375,10 +422,17 @@ class AppealSource(QueueSource):
     APPEAL = "appeal"
     reasons = [(APPEAL, _("Commission refund appeal"))]
 
-    def rows(self, *, reasons, market, state):
-        if self.APPEAL not in reasons or state == State.IN_MEDIATION:
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.APPEAL not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         queryset = CommissionRefund.objects.filter(status=CommissionRefund.Status.APPEALED)
+        if search is not None:
+            found = seller_q(search, "seller_account__")
+            if search.number is not None:
+                found = Q(order_id=search.number)
+            if found is None:
+                return None
+            queryset = queryset.filter(found)
         if market:
             queryset = queryset.filter(order__market_id=market)
         return _row(
@@ -412,4 +466,54 @@ class AppealSource(QueueSource):
                 "detail": f"{reasons.get(reason, reason)} · {money(amount, currency)}",
             }
             for pk, name, username, reason, amount, currency in found
+        }
+
+
+class RatingRemovalSource(QueueSource):
+    """UX-11: a seller asks to remove a buyer's rating (*Chcesz usunąć ocenę od
+    kupującego*), with the order and the reason."""
+
+    RATING = "rating"
+    reasons = [(RATING, _("Request to remove a buyer's rating"))]
+
+    def rows(self, *, reasons, market, state, search=None, assignee=None):
+        if self.RATING not in reasons or state == State.IN_MEDIATION or assignee is not None:
+            return None
+        queryset = RatingRemovalRequest.objects.filter(status=RatingRemovalRequest.Status.OPEN)
+        if search is not None:
+            found = seller_q(search, "seller_account__")
+            if search.number is not None:
+                found = Q(order_id=search.number)
+            if found is None:
+                return None
+            queryset = queryset.filter(found)
+        if market:
+            queryset = queryset.filter(order__market_id=market)
+        return _row(
+            queryset,
+            reason=self.RATING,
+            waiting_from=F("created_at"),
+            market=F("order__market_id"),
+            state=State.WAITING,
+        )
+
+    def load(self, ids):
+        found = _by_ids(
+            "rating",
+            lambda: RatingRemovalRequest.objects.values_list(
+                "pk", "order_id", "seller_account__display_name", "seller_account__user__username", "reason", "text"
+            ),
+            ids,
+        )
+        reasons = {value: str(label) for value, label in RatingRemovalRequest.Reason.choices}
+        order_title = str(_("Order %(number)s"))
+        head, tail = _url_prefix("admin:orders_ratingremovalrequest_change")
+        return {
+            pk: {
+                # Order.number and str(SellerAccount), from the columns.
+                "title": f"{order_title % {'number': f'{order_id:08d}'}} · {name} ({username})",
+                "url": f"{head}/{pk}/{tail}",
+                "detail": f"{reasons.get(reason, reason)} · {text[:120]}",
+            }
+            for pk, order_id, name, username, reason, text in found
         }

@@ -21,7 +21,7 @@ from core.once import Submission, already_done, posted_number, token_input
 from core.uploads import file_name_for
 from orders.access import get_buyer_order, seller_account_for
 
-from . import detail_presenters, list_presenters, presenters, quality, rules, services
+from . import detail_presenters, list_presenters, presenters, quality, rules, search, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
@@ -32,6 +32,7 @@ from .access import (
     get_seller_discussion_page,
 )
 from .forms import (
+    BUYER_STATUS_CHOICES,
     BlockComplaintForm,
     MessageForm,
     OpenDiscussionForm,
@@ -96,12 +97,42 @@ def open_discussion(request, order_pk):
     )
 
 
+def _search_context(request):
+    """UX-06: the search box's text as typed (shown again) and what it asks for."""
+    typed = request.GET.get("q", "")[: search.MAX_LENGTH]
+    found = search.Search.parse(typed)
+    return found, {
+        "q": typed,
+        "search": found,
+        "short_search": bool(found and found.text and not found.searches_titles),
+        "min_title_length": search.MIN_TITLE_LENGTH,
+    }
+
+
 @login_required
 def buyer_list(request):
-    listed = list_presenters.buyer_discussions(request.user.pk)
+    found, search_context = _search_context(request)
+    statuses = dict(BUYER_STATUS_CHOICES)
+    status = request.GET.get("status", "")
+    status = status if status in statuses and status else ""
+    listed = list_presenters.buyer_discussions(request.user.pk, status=status or None, search=found)
     page = list_presenters.ListPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list_presenters.discussion_rows(page.object_list, for_seller=False, now=timezone.now())
-    return render(request, "discussions/buyer_list.html", {"page": page, "rows": rows})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "discussions/buyer_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "status_choices": BUYER_STATUS_CHOICES,
+            "filtered": bool(status or found),
+            "query": query.urlencode(),
+            **search_context,
+        },
+    )
 
 
 def _detail_context(request, discussion, role, message_form=None, proposal_form=None, open_proposal=False):
@@ -254,9 +285,10 @@ def seller_list(request):
     account = seller_account_for(request.user)
     now = timezone.now()
     filters, filter_fields = list_presenters.seller_filters(request.GET)
+    found, search_context = _search_context(request)
     counts = list_presenters.seller_counts(account.pk, now)
     # Sorted by deadline: those waiting for a reply first, soonest deadline first.
-    listed = list_presenters.seller_discussions(account.pk, filters, counts, now)
+    listed = list_presenters.seller_discussions(account.pk, filters, counts, now, search=found)
     page = list_presenters.ListPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -269,6 +301,8 @@ def seller_list(request):
             "filter_fields": filter_fields,
             "counts": counts,
             "query": query.urlencode(),
+            "filtered": bool(found or any(filters.values())),
+            **search_context,
         },
     )
 

@@ -19,7 +19,7 @@ from core.admin.readonly import json_text
 from core.errors import DomainError
 from core.money import money
 
-from . import audit, commission, tracking
+from . import audit, commission, contact, tracking
 from .models import (
     AuditRecord,
     CommissionRefund,
@@ -31,6 +31,7 @@ from .models import (
     OrderEvent,
     OrderLine,
     Payment,
+    RatingRemovalRequest,
     Refund,
     SellerAccount,
     Shipment,
@@ -407,4 +408,53 @@ class CommissionRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             _("Decide the appeal"),
             _("The appeal is decided."),
             permission="orders.decide_appeal",
+        )
+
+
+class RatingRemovalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("remove", _("Remove the rating")), ("refuse", _("Refuse the request"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason (shown to the seller)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(RatingRemovalRequest)
+class RatingRemovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """UX-11: sellers' requests to remove a buyer's rating, read-only; a mediator decides
+    through a screen (audited)."""
+
+    list_display = ["number", "created_at", "seller_account", "order", "reason", "status"]
+    list_filter = [market_filter("order__market"), "status", "reason"]
+    list_select_related = ["seller_account__user", "order"]
+    search_fields = ["=id", "=order__id", "seller_account__user__username"]
+    change_form_template = "admin/orders/ratingremovalrequest/change_form.html"
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj):
+        return obj.number
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="orders_ratingremovalrequest_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        removal = get_object_or_404(RatingRemovalRequest.objects.select_related("order"), pk=pk)
+        return decision_view(
+            self,
+            request,
+            removal,
+            RatingRemovalDecisionForm,
+            lambda r, user, data: contact.decide_rating_removal(
+                r, mediator=user, removed=data["decision"] == "remove", reason=data["reason"], once=data["once"]
+            ),
+            _("Decide the request"),
+            _("The request is decided."),
         )

@@ -10,6 +10,10 @@ expression — typically `Exists(...)` — true when the buyer raised a problem 
 order in another app (discussions: a Discussion the buyer opened). The inactive-buyers
 tab asks it, in the same query, to warn that a refusal to sell may be unjustified.
 
+Unlisted sellers (UX-08). `unlisted() -> queryset of seller account ids` (a values_list
+of one column): accounts whose offers are listed nowhere (discussions: an active seller
+block, MED-09). `listed_offers_q(path)` is the condition the offer listings add.
+
 What a full refund closes (SAFE-03). `closes(order) -> list of pks`: the open
 Discussions a full refund of the order would close (discussions: DSC-20(a)); the
 refund's confirmation page names them.
@@ -18,6 +22,7 @@ refund's confirmation page names them.
 _checks = []
 _disputes = []
 _full_refund_closes = []
+_unlisted = []
 
 
 def register_purchase_check(check):
@@ -49,3 +54,20 @@ def register_full_refund_closes(closes):
 def closed_by_full_refund(order):
     """The pks of the Discussions a full refund of `order` would close (SAFE-03)."""
     return [pk for closes in _full_refund_closes for pk in closes(order)]
+
+
+def register_unlisted_sellers(unlisted):
+    if unlisted not in _unlisted:
+        _unlisted.append(unlisted)
+    return unlisted
+
+
+def listed_offers_q(path=""):
+    """UX-08: the condition on offers (reached through `path`, e.g. "offers__") that
+    leaves out every registered unlisted seller account's offers."""
+    from django.db.models import Q
+
+    condition = Q()
+    for unlisted in _unlisted:
+        condition &= ~Q(**{f"{path}seller_account__in": unlisted()})
+    return condition

@@ -280,3 +280,34 @@ class CommissionRefundFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All statuses")), *CommissionRefund.Status.choices], required=False
     )
+
+
+class RatingRemovalForm(DomainErrorFormMixin, forms.Form):
+    """UX-11: *Chcesz usunąć ocenę od kupującego*."""
+
+    order = forms.CharField(
+        label=_("Order number"),
+        max_length=20,
+        help_text=_("As in Zamówienia, e.g. 00000012."),
+        error_messages={"required": _("Enter the order number.")},
+    )
+    reason = forms.ChoiceField(
+        label=_("Why should the rating be removed?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the reason.")},
+    )
+    text = forms.CharField(
+        label=_("Explanation"),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
+        max_length=2000,
+        error_messages={
+            "required": _("Describe why the rating should be removed."),
+            "max_length": _("The explanation can have at most %(limit_value)s characters."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import RatingRemovalRequest
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = RatingRemovalRequest.Reason.choices

@@ -643,6 +643,58 @@ class CommissionRefund(models.Model):
         return self.decided_by_mediator_id is None
 
 
+class RatingRemovalRequest(models.Model):
+    """UX-11: a seller asks Allegro to remove a buyer's rating of an order (*Chcesz
+    usunąć ocenę od kupującego*); it waits in the mediators' queue with the order and
+    the reason until a mediator decides (audited, MED-07). One open request per order."""
+
+    class Reason(models.TextChoices):
+        OFFENSIVE = "OFFENSIVE", _("The rating contains offensive or vulgar words")
+        NOT_ABOUT_THE_SALE = "NOT_ABOUT_THE_SALE", _("The rating is not about this sale")
+        BUYER_AGREES = "BUYER_AGREES", _("The buyer agrees to remove the rating")
+        OTHER = "OTHER", _("Another reason")
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("Waiting for Allegro")
+        REMOVED = "REMOVED", _("Rating removed")
+        REFUSED = "REFUSED", _("Request refused")
+
+    seller_account = models.ForeignKey(
+        SellerAccount, on_delete=models.PROTECT, related_name="rating_removals", verbose_name=_("seller account")
+    )
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="rating_removals", verbose_name=_("order"))
+    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)
+    text = models.TextField(_("explanation"), max_length=2000)
+    created_at = models.DateTimeField(_("sent at"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_reason = models.TextField(_("reason of the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("rating removal request")
+        verbose_name_plural = _("rating removal requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(status="OPEN"), name="rating_removal_one_open"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="rating_removal_open_idx", condition=Q(status="OPEN"))]
+
+    def __str__(self):
+        return _("Rating removal request %(number)s") % {"number": self.number}
+
+    @property
+    def number(self):
+        return f"O{self.pk:07d}" if self.pk else "—"
+
+
 class CommissionRefundLine(models.Model):
     """REB-03/05: units of one order line claimed by an application, with their commission."""
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import commission_views, views
+from . import commission_views, contact_views, views
 
 app_name = "orders"
 
@@ -27,6 +27,7 @@ urlpatterns = [
         commission_views.commission_refund_new,
         name="commission_refund_new",
     ),
+    path("seller/contact/", contact_views.seller_contact, name="seller_contact"),
     path("seller/commission-refunds/", commission_views.commission_refund_list, name="commission_refund_list"),
     path(
         "seller/commission-refunds/<int:pk>/",

@@ -22,7 +22,7 @@ from core.errors import DomainError
 from core.money import money
 from core.once import Submission, already_done
 
-from . import commission, presenters, services, tallies
+from . import checks, commission, presenters, services, tallies
 from .access import get_buyer_order, get_seller_order, seller_account_for
 from .forms import BuyForm, RefundForm, SellerOrderFilterForm, TrackingForm
 from .models import CommissionRefund, Market, Offer, Order
@@ -42,10 +42,13 @@ def page_of(request, queryset, count=None):
 def home(request):
     # Meta.ordering does not apply to a GROUP BY query: the order is said here.
     markets = Market.objects.annotate(
-        offer_count=Count("offers", filter=Q(offers__is_active=True, offers__stock__gt=0))
+        offer_count=Count(
+            "offers", filter=Q(offers__is_active=True, offers__stock__gt=0) & checks.listed_offers_q("offers__")
+        )
     ).order_by("code")
-    # The market the visitor is on first (SPEC §0): its offers are the ones shown.
-    recent = Offer.objects.filter(is_active=True, stock__gt=0, market_id=request.market_code)
+    # The market the visitor is on first (SPEC §0): its offers are the ones shown; a
+    # blocked seller account's are listed nowhere (UX-08).
+    recent = Offer.objects.filter(checks.listed_offers_q(), is_active=True, stock__gt=0, market_id=request.market_code)
     recent = presenters.offer_cards(recent.values(*presenters.OFFER_FIELDS)[:6])
     return render(request, "orders/home.html", {"markets": markets, "recent_offers": recent})
 
@@ -56,7 +59,7 @@ ALL_MARKETS = "all"
 def offer_list(request):
     """ORD-01: the offers of the market the visitor is on, or of another market or all
     of them when chosen in the filter."""
-    offers = Offer.objects.filter(is_active=True)
+    offers = Offer.objects.filter(checks.listed_offers_q(), is_active=True)
     market = request.GET.get("market", request.market_code)
     if market in Market.Code.values:
         offers = offers.filter(market_id=market)

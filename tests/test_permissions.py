@@ -217,6 +217,9 @@ URL_KINDS = {
     "orders:commission_refund_": Kind(
         PROTECTED, owner="seller", counterparty="buyer", params=_commission_refund_params, seller_only=True
     ),
+    # UX-11: the seller's contact page shows the signed-in account's own applications,
+    # orders and requests; no foreign object in the URL.
+    "orders:seller_contact": Kind(PROTECTED, owner="seller", counterparty="buyer", seller_only=True),
     "orders:seller_order_": Kind(
         PROTECTED,
         owner="seller",

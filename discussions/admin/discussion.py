@@ -31,9 +31,9 @@ from core.admin import (
 )
 from core.errors import DomainError
 
-from .. import casefile, history, services
+from .. import casefile, history, search, services
 from ..models import Discussion, Proposal
-from .mediation import MediationViewsMixin
+from .mediation import AssignmentViewMixin, MediationViewsMixin
 from .mediators_queue import QueueViewMixin
 
 
@@ -83,7 +83,9 @@ def waiting_since_text(waiting_from, zone=None):
 
 
 @admin.register(Discussion)
-class DiscussionAdmin(QueueViewMixin, MediationViewsMixin, FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DiscussionAdmin(
+    QueueViewMixin, AssignmentViewMixin, MediationViewsMixin, FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "number",
         "created_at",
@@ -214,6 +216,13 @@ class DiscussionAdmin(QueueViewMixin, MediationViewsMixin, FastChangeListMixin, 
                 tools.append(("discussions_discussion_conclude", _("Conclude the mediation")))
             if discussion.is_open:
                 tools.append(("discussions_discussion_protect", _("Allegro Protect")))
+                # UX-07: who has the case, and the page to assign it or hand it back.
+                if discussion.assignee_id == request.user.pk:
+                    tools.append(("discussions_discussion_assign", _("Assigned to you")))
+                elif discussion.assignee_id:
+                    tools.append(("discussions_discussion_assign", _("Assigned to another mediator")))
+                else:
+                    tools.append(("discussions_discussion_assign", _("Assign")))
             else:
                 tools.append(("discussions_discussion_reopen", _("Reopen at the buyer's request")))
             tools = [{"url": url_for(f"admin:{name}", pk), "label": label} for name, label in tools]
@@ -276,6 +285,15 @@ class DiscussionAdmin(QueueViewMixin, MediationViewsMixin, FastChangeListMixin, 
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/discussions/discussion/case.html", context)
 
+    def get_search_results(self, request, queryset, search_term):
+        """UX-06: the list's search box takes a Discussion's number as shown
+        ("D0000039"), a bare number (the Discussion or the order), a login's start or a
+        product (discussions.search), as the queue's does."""
+        found = search.Search.parse(search_term)
+        if found is None:
+            return queryset, False
+        return queryset.filter(search.q(found)), False
+
     def lookup_allowed(self, lookup, value, request=None):
         # The case view links to both parties' other Discussions.
         if lookup in {"buyer__id__exact", "seller_account__id__exact", "seller_ignored_mediator_at__isnull"}:
@@ -336,6 +354,9 @@ class DiscussionAdmin(QueueViewMixin, MediationViewsMixin, FastChangeListMixin, 
         return [
             path("queue/", self.admin_site.admin_view(self.queue_view), name="discussions_queue"),
             path("<int:pk>/join/", self.admin_site.admin_view(self.join_view), name="discussions_discussion_join"),
+            path(
+                "<int:pk>/assign/", self.admin_site.admin_view(self.assign_view), name="discussions_discussion_assign"
+            ),
             path("<int:pk>/post/", self.admin_site.admin_view(self.post_view), name="discussions_discussion_post"),
             path(
                 "open-for-order/<int:order_pk>/",

@@ -220,3 +220,85 @@ class MediationViewsMixin:
                 "title": _("Post in Discussion %(number)s as Allegro") % {"number": discussion.number},
             },
         )
+
+
+class AssignForm(forms.Form):
+    """UX-07: to whom the case goes."""
+
+    assignee = forms.TypedChoiceField(label=_("Mediator"), coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {user.pk: user for user in services.mediators()}
+        self.fields["assignee"].choices = [(pk, user.username) for pk, user in self.people.items()]
+
+
+SEEN_ASSIGNEE = "seen_assignee"
+ASSIGN_ACTIONS = ("assign", "assign_to_me", "hand_back")
+
+
+class AssignmentViewMixin:
+    """UX-07: the Discussion admin's assignment page (`<pk>/assign/`): the case's
+    assignee and the assignments so far; assign to me, to another mediator, hand back.
+    The form posts the assignee it showed (SAFE-02) and its form token (SAFE-01)."""
+
+    def assign_view(self, request, pk):
+        discussion = self._get(request, pk)
+        form = AssignForm(request.POST or None, initial={"assignee": request.user.pk})
+        if request.method == "POST":
+            action = request.POST.get("action")
+            once = Submission.of(request)
+            seen = posted_number(request, SEEN_ASSIGNEE)
+            to = None
+            if action == "assign_to_me":
+                to = request.user
+            elif action == "assign" and form.is_valid():
+                to = form.people.get(form.cleaned_data["assignee"])
+            if action in ASSIGN_ACTIONS and (to is not None or action == "hand_back"):
+                try:
+                    services.assign_case(discussion, mediator=request.user, to=to, seen_assignee=seen, once=once)
+                except DomainError as error:
+                    if not already_done(request, once):
+                        self.message_user(request, error.message, messages.ERROR)
+                        return redirect("admin:discussions_discussion_assign", pk)
+                else:
+                    if to is None:
+                        text = _("You handed case %(number)s back; it is unassigned.")
+                    elif to.pk == request.user.pk:
+                        text = _("Case %(number)s is assigned to you.")
+                    else:
+                        text = _("Case %(number)s is assigned to %(login)s.")
+                    login = to.username if to is not None else ""
+                    self.message_user(request, text % {"number": discussion.number, "login": login}, messages.SUCCESS)
+                return redirect("admin:discussions_discussion_change", pk)
+        return TemplateResponse(
+            request,
+            "admin/discussions/discussion/assign.html",
+            {
+                **self.admin_site.each_context(request),
+                "discussion": discussion,
+                "form": form,
+                "seen_assignee": discussion.assignee_id or 0,
+                "assignee": discussion.assignee,
+                "history": assignment_history(discussion),
+                "opts": self.model._meta,
+                "title": _("Assignment of case %(number)s") % {"number": discussion.number},
+            },
+        )
+
+
+def assignment_history(discussion, limit=20):
+    """The case's assignments from the audit trail (MED-07), newest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from orders.models import AuditRecord
+
+    return list(
+        AuditRecord.objects.filter(
+            content_type=ContentType.objects.get_for_model(Discussion),
+            object_id=str(discussion.pk),
+            action__in=["ASSIGN", "UNASSIGN"],
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")[:limit]
+    )

@@ -17,7 +17,7 @@ from core.admin import HTML_ESCAPES, admin_fragment, escape_text
 from core.prepared import PreparedQuery
 from orders.models import Market
 
-from .. import queue
+from .. import queue, search
 
 QUEUE_PAGE_SIZE = 50
 
@@ -97,7 +97,16 @@ def waited_texts():
     return waited
 
 
-def queue_table_rows(items, now):
+def _assignee_cell(item, zone, mine_label, user_id):
+    """UX-07: who has the case and since when ("—": nobody)."""
+    if not item.assignee:
+        return "—"
+    since = item.assigned_at.astimezone(zone).strftime("%d.%m.%Y %H:%M") if item.assigned_at else ""
+    who = mine_label if item.assignee_id == user_id else escape_text(item.assignee)
+    return f'{who}<br><span class="help">{since}</span>' if since else who
+
+
+def queue_table_rows(items, now, user_id=None):
     """The queue's table rows (templates/admin/discussions/queue.html), each computed
     once as one string of HTML (issue 13): times in the active zone, labels translated
     once per page, every value escaped."""
@@ -105,6 +114,7 @@ def queue_table_rows(items, now):
     states = {queue.State.WAITING: gettext("Waiting for a mediator").translate(HTML_ESCAPES)}
     joined = gettext("Mediator joined").translate(HTML_ESCAPES)
     passed = gettext("passed").translate(HTML_ESCAPES)
+    mine_label = f"<strong>{gettext('You').translate(HTML_ESCAPES)}</strong>"
     waited = waited_texts()
     labels = {}
     rows = []
@@ -143,6 +153,7 @@ def queue_table_rows(items, now):
             f"<td>{states.get(item.state, joined)}</td>"
             f"<td>{deadline}</td>"
             f"<td>{escape_text(item.mediator or '—')}</td>"
+            f"<td>{_assignee_cell(item, zone, mine_label, user_id)}</td>"
             "</tr>"
         )
     return rows
@@ -158,12 +169,18 @@ class QueueViewMixin:
             raise PermissionDenied
         form = QueueFilterForm(request.GET or None)
         data = form.cleaned_data if form.is_valid() else {}
+        # UX-06: the search box, outside the form whose rendering is kept per values.
+        typed = request.GET.get("q", "")[: search.MAX_LENGTH]
+        # UX-07: *Moje sprawy*, the cases assigned to the signed-in mediator.
+        mine = request.GET.get("mine") == "1"
         page = queue.queue_page(
             request.GET.get("page") or 1,
             QUEUE_PAGE_SIZE,
             reasons=[data["reason"]] if data.get("reason") else None,
             market=data.get("market") or None,
             state=data.get("state") or None,
+            search=search.Search.parse(typed),
+            assignee=request.user.pk if mine else None,
         )
         items = queue.load_items(list(page.object_list))
         now = timezone.now()
@@ -180,9 +197,13 @@ class QueueViewMixin:
             "filters": form.rendered_fields(),
             "items": items,
             # The rows as the template's loop over them wrote them.
-            "rows": mark_safe("".join([f"\n      {row}\n    " for row in queue_table_rows(items, now)])),
+            "rows": mark_safe(
+                "".join([f"\n      {row}\n    " for row in queue_table_rows(items, now, request.user.pk)])
+            ),
             "page": page,
             "query": query.urlencode(),
             "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,
+            "q": typed,
+            "mine": mine,
         }
         return TemplateResponse(request, "admin/discussions/queue.html", context)

@@ -17,6 +17,7 @@ One module per concern; callers use the names re-exported here
 - `seller_blocks`: seller account blocks and the complaints against them (MED-09).
 """
 
+from .assignment import assign_case, mediators
 from .conversation import (
     CLOSED_ERROR,
     MAX_ATTACHMENTS,
@@ -50,6 +51,8 @@ from .seller_blocks import (
 )
 
 __all__ = [
+    "assign_case",
+    "mediators",
     "CLOSED_ERROR",
     "EVENT_CODES",
     "MAX_ATTACHMENTS",
