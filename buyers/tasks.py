@@ -41,20 +41,30 @@ STAGED_MAX_AGE_SECONDS = 24 * 3600
 
 
 def clean_staged_pictures(now=None):
-    """Pictures uploaded in an add wizard that was never confirmed (MEDIA_ROOT/wizard/<token>/)
-    are deleted a day later; a wizard in progress keeps its files (BLK-06)."""
-    import shutil
-    from pathlib import Path
+    """Pictures uploaded in an add wizard that was never confirmed (wizard/<token>/ in the
+    file storage) are deleted a day after the wizard's last upload; a wizard in progress
+    keeps its files (BLK-06). Through the storage API only (OPS-01): the local disk and an
+    object store alike. A run stops taking up folders after RUN_BUDGET_SECONDS."""
+    from django.core.files.storage import default_storage
 
-    from django.conf import settings
+    from core.storage import remove_if_empty, walk
 
     now = now or timezone.now()
-    root = Path(settings.MEDIA_ROOT) / "wizard"
-    if not root.is_dir():
+    started = time.monotonic()
+    try:
+        folders, _files = default_storage.listdir("wizard")
+    except FileNotFoundError:
         return 0
     removed = 0
-    for folder in root.iterdir():
-        if folder.is_dir() and now.timestamp() - folder.stat().st_mtime > STAGED_MAX_AGE_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
+    for folder in folders:
+        if time.monotonic() - started > RUN_BUDGET_SECONDS:
+            break
+        names = walk(f"wizard/{folder}")
+        if names and all(
+            (now - default_storage.get_modified_time(name)).total_seconds() > STAGED_MAX_AGE_SECONDS for name in names
+        ):
+            for name in names:
+                default_storage.delete(name)
             removed += 1
+        remove_if_empty(f"wizard/{folder}")
     return removed

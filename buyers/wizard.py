@@ -4,15 +4,15 @@ Nothing here is an entry: the entry is written only by `services.add_entry` on
 confirmation. Each wizard has its own token (two browser tabs do not clash); the
 token is also the confirmation token, so a double submit gives one entry.
 
-Pictures are staged privately under MEDIA_ROOT/wizard/<token>/ with generated names
-(never a public URL): the pages show them as small inline thumbnails, going Back keeps
-them, and they are re-opened as uploads for `add_entry` and deleted afterwards.
+Pictures are staged privately in the file storage under wizard/<token>/ with generated
+names (never a public URL; the local disk or the object store shared by every node,
+OPS-01): the pages show them as small inline thumbnails, going Back keeps them, and they
+are re-opened as uploads for `add_entry` and deleted afterwards.
 """
 
 import base64
 import contextlib
 import io
-import os
 import uuid
 from datetime import timedelta
 
@@ -22,6 +22,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from PIL import Image
+
+from core.storage import remove_if_empty
 
 from .models import BlockReason
 
@@ -235,9 +237,4 @@ def _delete_files(files, token):
         for key in ("file", "thumbnail"):
             with contextlib.suppress(OSError, KeyError):
                 default_storage.delete(item[key])
-    try:
-        folder = default_storage.path(_folder(token))
-    except NotImplementedError:
-        return
-    with contextlib.suppress(OSError):
-        os.rmdir(folder)  # only once it is empty
+    remove_if_empty(_folder(token))

@@ -4,6 +4,7 @@ Every variable has a development-safe default; `.env.example` documents them all
 With DEBUG=False the production values (SECRET_KEY, ALLOWED_HOSTS) must be given.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /health/ and /metrics before any other (no host check, HTTPS redirect,
+    # session or sign-in), and counts every request and its latency (OPS-05).
+    "core.ops.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: pages get the Content-Security-Policy, static files do not need it.
@@ -106,8 +110,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Persistent connections (per-request ones cost ~40 % of throughput), checked before
+    # each request reuses them: a connection PostgreSQL or PgBouncer dropped (a restart) is
+    # replaced instead of failing the request. A server that does not answer fails after
+    # connect_timeout seconds instead of holding the worker.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# OPS-02: behind PgBouncer in transaction pooling mode each transaction may run on another
+# server connection, so nothing may outlive a transaction on one: no server-side cursors
+# (QuerySet.iterator() would declare a cursor WITH HOLD in one transaction and fetch in
+# the next) and no server-side prepared statements (psycopg prepares a query it has run
+# prepare_threshold times, 5 by default, and would then EXECUTE a statement another
+# server connection never saw). The code keeps no other session-level state: no advisory
+# locks, SET statements, LISTEN or temporary tables; Django's own SET TIME ZONE at
+# connect is a parameter PgBouncer tracks and restores per client. The
+# connection to PgBouncer is kept (CONN_MAX_AGE) and health-checked: it is cheap to hold
+# and PgBouncer pools the server side.
+PGBOUNCER_TRANSACTION_POOLING = env.bool("PGBOUNCER_TRANSACTION_POOLING", default=False)
+if PGBOUNCER_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -183,8 +206,42 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# OPS-01: every upload (attachments, API uploads, evidence and its thumbnails, the add
+# wizard's staged pictures) goes through the "default" storage: the local disk at
+# MEDIA_ROOT, or an S3-compatible object store (AWS S3, MinIO, Ceph RGW, …) shared by every
+# node when AWS_STORAGE_BUCKET_NAME is set. Objects are private: no ACL is sent (the
+# bucket's default, private; buckets with ACLs disabled refuse any other), nothing is
+# public, and the files are streamed by the access-checking views, never linked to.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as BotoConfig
+
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": _endpoint,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+            "signature_version": "s3v4",
+            # MinIO, Ceph RGW and moto at an address of their own answer path-style URLs.
+            "addressing_style": "path" if _endpoint else None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # Names are generated (uuid); never replace an object that exists.
+            "file_overwrite": False,
+            # A file read for a response is spooled to a temporary file beyond 2 MB.
+            "max_memory_size": 2 * 1024 * 1024,
+            "client_config": BotoConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3}),
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -344,11 +401,17 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 2
 
-# Rate limits and sessions are kept in this cache: Redis when REDIS_URL is set (shared by every
-# web worker), else each process's memory.
+# Rate limits, sessions and the versioned caches (core.versioned) are kept in this cache:
+# Redis when REDIS_URL is set (shared by every web worker and node, OPS-02), else each
+# process's memory. A Redis that does not answer fails a request within seconds instead
+# of holding its worker.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -356,8 +419,26 @@ CACHES = {
 
 # Sessions are read from the cache and written through to the database (issue 13: no
 # session query per page); with the per-process memory cache a miss falls back to the
-# database, so several processes still share every session.
+# database, so several processes still share every session. With Redis (OPS-02) the
+# database copy is what survives a Redis restart (Redis may keep nothing on disk): nobody
+# is signed out and no add wizard loses its state; a pure cache session would.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# OPS-05: GET /health/ (for the load balancer) and GET /metrics (Prometheus text format,
+# core.ops). /metrics answers only clients from these addresses or networks, as the
+# sign-in lock identifies the client (behind TRUSTED_PROXY_COUNT proxies the address a
+# proxy saw, so a request through the load balancer counts as its client's, not the
+# balancer's private address). Under gunicorn with several workers set
+# PROMETHEUS_MULTIPROC_DIR to an empty directory per node (config/gunicorn.py empties it at
+# start): each worker writes its counts there and /metrics adds them up.
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS",
+    default=["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    # prometheus_client reads it from the environment when it is imported.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PROMETHEUS_MULTIPROC_DIR)
 
 # SAFE-10: the Content-Security-Policy of every page (django-csp). Scripts and styles only
 # from our own static files: no inline script, style element or style attribute, no

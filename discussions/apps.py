@@ -7,6 +7,7 @@ class DiscussionsConfig(AppConfig):
     verbose_name = _("Discussions")
 
     def ready(self):
+        from core.ops import register_metrics
         from core.schedules import register_schedule
         from orders.checks import register_full_refund_closes, register_order_dispute, register_purchase_check
         from orders.signals import demo_data_seeded, order_event_recorded
@@ -29,6 +30,13 @@ class DiscussionsConfig(AppConfig):
         register_schedule("discussions.send_buyer_reminders", "discussions.tasks.send_buyer_reminders", minutes=15)
         # Last in run_due_tasks: mails what the other sweeps just wrote.
         register_schedule("discussions.send_outbox", "discussions.notifications.send_outbox", minutes=1, last=True)
+        register_metrics(_outbox_metrics)  # OPS-05
+
+
+def _outbox_metrics():
+    from .notifications import outbox_metrics
+
+    return outbox_metrics()
 
 
 def _on_order_event(sender, event, **kwargs):

@@ -202,3 +202,31 @@ def retry_email(notification, *, mediator, now=None):
         )
     notification.refresh_from_db()
     return notification
+
+
+def outbox_metrics(now=None):
+    """OPS-05: the outbox's backlog for /metrics (core.ops.register_metrics), read through
+    the outbox's partial indexes: mails waiting (PENDING) and being sent (SENDING), and how
+    long the oldest due one has been waiting."""
+    from django.db.models import Count, Min, Q
+    from prometheus_client.core import GaugeMetricFamily
+
+    now = now or timezone.now()
+    backlog = GaugeMetricFamily(
+        "desk_outbox_backlog", "Notification mails not yet sent, by state (SAFE-05).", labels=["state"]
+    )
+    pending = Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).aggregate(
+        count=Count("pk"),
+        due=Count("pk", filter=Q(email_next_attempt_at__lte=now)),
+        oldest=Min("email_next_attempt_at"),
+    )
+    sending = Notification.objects.filter(email_status=Notification.EmailStatus.SENDING).count()
+    backlog.add_metric(["pending"], pending["count"])
+    backlog.add_metric(["due"], pending["due"])
+    backlog.add_metric(["sending"], sending)
+    oldest = GaugeMetricFamily(
+        "desk_outbox_oldest_due_seconds", "How long the oldest due notification mail has waited (0 if none)."
+    )
+    waited = (now - pending["oldest"]).total_seconds() if pending["oldest"] else 0
+    oldest.add_metric([], max(waited, 0))
+    return [backlog, oldest]

@@ -121,3 +121,44 @@ def offer(seller_account):
 def bulk_offer(seller_account):
     """An offer with stock for many orders (the named `offer` has 5 units)."""
     return OfferFactory(seller_account=seller_account, title="Cable", stock=1000)
+
+
+# --- OPS-01: an S3-compatible object store for the storage tests (tests/storage.py) ----------
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server on a free loopback port, for this test process."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server):
+    """The default storage is the object store, in a bucket of this test's own."""
+    from tests.storage import new_bucket, s3_options
+
+    bucket = new_bucket(s3_server)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(s3_server, bucket)},
+    }
+    return bucket
+
+
+@pytest.fixture
+def file_storage(request):
+    """ "local" (MEDIA_ROOT in the test's own folder) or "s3" (`s3_storage`), as the test
+    is parametrized with tests.storage.both_storages."""
+    backend = getattr(request, "param", "local")
+    if backend == "s3":
+        request.getfixturevalue("s3_storage")
+    return backend

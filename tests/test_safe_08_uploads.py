@@ -27,6 +27,7 @@ from discussions.models import Attachment, Message, Role
 from tests import files
 from tests.api.conftest import ApiClient, make_token
 from tests.discussions.conftest import HOUR, OPENED, make_order, open_discussion
+from tests.storage import both_storages
 
 pytestmark = pytest.mark.django_db
 
@@ -331,6 +332,7 @@ def assert_served_as(response, content_type, disposition, name):
     b"".join(response.streaming_content)
 
 
+@both_storages  # OPS-01
 def test_safe_08_an_attachment_is_downloaded_under_the_detected_types_extension(client, legacy_attachment):
     client.force_login(legacy_attachment.message.discussion.buyer)
 
@@ -339,6 +341,7 @@ def test_safe_08_an_attachment_is_downloaded_under_the_detected_types_extension(
     assert_served_as(response, "application/pdf", "inline", "faktura.pdf")
 
 
+@both_storages  # OPS-01
 def test_safe_08_the_seller_api_downloads_it_under_the_same_name(seller, legacy_attachment):
     from oauth2_provider.models import Application
 
@@ -373,6 +376,7 @@ def legacy_evidence(seller_account, seller, buyer, bulk_offer):
     return image
 
 
+@both_storages  # OPS-01
 def test_safe_08_evidence_pictures_are_downloaded_under_the_detected_types_extension(
     client, seller, mediator, legacy_evidence
 ):

@@ -22,6 +22,7 @@ from tests.api.conftest import ApiClient
 from tests.api.contract import body
 from tests.api.test_issues import NOW, png, upload
 from tests.discussions.conftest import HOUR, make_order, open_discussion
+from tests.storage import both_storages
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +89,7 @@ def download(api, path, **kwargs):
 # --- The whole flow -------------------------------------------------------------------
 
 
+@both_storages  # OPS-01
 def test_dsc_11_declare_upload_send_and_download_an_attachment(api, discussion, seller_account):
     picture = png(size=(16, 12))
     declared = declare(api, picture, name="parcel.png")
@@ -154,6 +156,7 @@ def test_dsc_11_a_message_may_be_only_attachments(api, discussion):
 # --- Upload refusals ------------------------------------------------------------------
 
 
+@both_storages  # OPS-01
 def test_dsc_11_the_upload_url_works_once(api):
     picture = png()
     location = declare(api, picture)["Location"]
@@ -330,6 +333,7 @@ def test_dsc_15_a_closed_discussion_keeps_the_attachment_unused(api, discussion,
 # --- Downloads ------------------------------------------------------------------------
 
 
+@both_storages  # OPS-01
 def test_rpt_03_attachments_of_a_hidden_message_are_not_served(api, offer, buyer, seller, mediator):
     discussion = open_discussion(make_order(offer, buyer), text="Look", files=[upload("threat.png")])
     buyer_attachment = Attachment.objects.get(message__discussion=discussion)
@@ -347,6 +351,7 @@ def test_rpt_03_attachments_of_a_hidden_message_are_not_served(api, offer, buyer
     assert api.get(f"/sale/issues/attachments/{declaration_id}").status_code == 404
 
 
+@both_storages  # OPS-01
 def test_sec_01_another_accounts_discussion_attachment_is_404(other_token, offer, buyer):
     discussion = open_discussion(make_order(offer, buyer), text="Look", files=[upload()])
     attachment = Attachment.objects.get(message__discussion=discussion)

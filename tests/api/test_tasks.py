@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from api.models import AttachmentDeclaration
 from api.tasks import clean_unused_declarations
+from tests.storage import both_storages
 
 
 def declare(seller_account, *, at, uploaded=True):
@@ -19,6 +20,7 @@ def declare(seller_account, *, at, uploaded=True):
     return row
 
 
+@both_storages  # OPS-01
 def test_api_01_unused_declarations_leave_after_a_day_with_their_files(
     seller_account, django_capture_on_commit_callbacks
 ):

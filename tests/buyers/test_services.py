@@ -10,10 +10,8 @@ import io
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from PIL import Image
@@ -27,6 +25,7 @@ from discussions.models import Reason
 from orders import services as order_services
 from orders.models import AuditRecord, Offer, Order
 from tests.factories import OfferFactory
+from tests.storage import both_storages, stored_names
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -100,8 +99,8 @@ def decompression_bomb_png(width=20_000, height=20_000):
 
 
 def stored_files():
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """Every stored file, through the storage API (the local disk or the object store)."""
+    return stored_names()
 
 
 def assert_nothing_stored():
@@ -372,6 +371,7 @@ def add_threats(account, seller, buyer, images, now=ADDED, **kwargs):
     )
 
 
+@both_storages  # OPS-01
 def test_blk_05_three_valid_jpeg_png_webp_pictures_are_stored_with_thumbnails(seller_account, seller, buyer, evidence):
     added = add_threats(seller_account, seller, buyer, three_images())
 
@@ -464,6 +464,7 @@ def test_blk_05_the_upload_size_limit_is_10_mb_exactly():
     assert stored_files() == []
 
 
+@both_storages  # OPS-01
 def test_blk_05_the_decompression_bomb_message_says_why(seller_account, seller, buyer, evidence):
     bomb = SimpleUploadedFile("bomb.png", decompression_bomb_png())
     assert len(bomb.read()) < 200_000  # small on disk
@@ -560,6 +561,7 @@ def test_blk_06_the_steps_before_confirmation_store_nothing(seller_account, buye
     assert_nothing_stored()
 
 
+@both_storages  # OPS-01
 def test_blk_06_confirming_twice_with_the_same_token_gives_one_entry(seller_account, seller, buyer, evidence):
     token = services.new_token()
 

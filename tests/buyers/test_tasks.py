@@ -1,10 +1,11 @@
 """BLK-02 / JOB-01: the sweep that removes entries 180 days after they were added."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from buyers import services, tasks
@@ -23,6 +24,7 @@ from tests.buyers.test_services import (
     restriction_message,
 )
 from tests.factories import UserFactory
+from tests.storage import both_storages
 
 SCHEDULE = "buyers.expire_entries"
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -139,20 +141,43 @@ def test_blk_02_the_180_days_are_elapsed_time_even_across_a_clock_change(seller_
     assert tasks.expire_entries(now=entry.expires_at) == 1
 
 
-def test_blk_06_staged_pictures_of_an_abandoned_wizard_are_deleted_after_a_day(settings, tmp_path):
+def _stage_at(name, when, file_storage):
+    """A staged file whose last change was at `when`: on the local disk its mtime is set;
+    the object store (moto in this process) records the travelled clock's instant."""
     import os
-    import time
-    from datetime import UTC, datetime
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with time_machine.travel(when, tick=False):
+        stored = default_storage.save(name, ContentFile(b"x"))
+    if file_storage == "local":
+        os.utime(default_storage.path(stored), (when.timestamp(), when.timestamp()))
+    return stored
+
+
+@both_storages  # OPS-01: through the storage API, on the local disk and in the object store
+def test_blk_06_staged_pictures_of_an_abandoned_wizard_are_deleted_after_a_day(file_storage):
+    from django.core.files.storage import default_storage
 
     from buyers.tasks import clean_staged_pictures
+    from tests.storage import stored_names
 
-    settings.MEDIA_ROOT = tmp_path
-    old = tmp_path / "wizard" / "old-token"
-    fresh = tmp_path / "wizard" / "fresh-token"
-    for folder in (old, fresh):
-        folder.mkdir(parents=True)
-        (folder / "a.png").write_bytes(b"x")
-    day_ago = time.time() - 24 * 3600 - 1
-    os.utime(old, (day_ago, day_ago))
-    assert clean_staged_pictures(now=datetime.now(UTC)) == 1
-    assert not old.exists() and fresh.exists()
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    day = timedelta(days=1)
+    _stage_at("wizard/old-token/a.png", now - day - SECOND, file_storage)
+    _stage_at("wizard/old-token/a-thumbnail.jpg", now - day - SECOND, file_storage)
+    # A wizard whose last upload is within the day keeps all its files, older ones too.
+    _stage_at("wizard/busy-token/a.png", now - 2 * day, file_storage)
+    _stage_at("wizard/busy-token/b.png", now - day + SECOND, file_storage)
+    _stage_at("wizard/fresh-token/a.png", now - SECOND, file_storage)
+
+    assert clean_staged_pictures(now=now) == 1
+
+    assert stored_names("wizard") == [
+        "wizard/busy-token/a.png",
+        "wizard/busy-token/b.png",
+        "wizard/fresh-token/a.png",
+    ]
+    assert default_storage.listdir("wizard")[0] in (["busy-token", "fresh-token"], ["fresh-token", "busy-token"])
+    assert clean_staged_pictures(now=now) == 0

@@ -9,7 +9,7 @@ on the state of the Polish catalogue.
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import pytest
 import time_machine
@@ -32,6 +32,7 @@ from orders import services as order_services
 from orders.models import Order
 from tests.discussions.conftest import make_order
 from tests.factories import OfferFactory, UserFactory
+from tests.storage import both_storages, stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +83,8 @@ def three_pictures():
 
 
 def staged_files():
-    root = Path(settings.MEDIA_ROOT) / "wizard"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """The wizard's staged files, through the storage API (the local disk or the object store)."""
+    return [PurePosixPath(name) for name in stored_names("wizard")]
 
 
 def body(response):
@@ -233,6 +234,7 @@ def test_blk_01_remove_with_confirmation(client, seller, seller_account, buyer, 
     assert "buyer is no longer in your tab." in body(again)
 
 
+@both_storages  # OPS-01
 def test_blk_06_another_seller_cannot_see_an_entry_or_its_evidence(
     client, seller, seller_account, buyer, evidence, other_seller, linked_seller, mediator
 ):
@@ -455,6 +457,7 @@ def test_blk_06_back_to_step_1_keeps_what_was_entered(client, seller, buyer, evi
 # --- BLK-05/06: the pictures path ----------------------------------------------------------
 
 
+@both_storages  # OPS-01
 def test_blk_06_back_keeps_uploaded_files(client, seller, seller_account, buyer, evidence):
     client.force_login(seller)
     token = wizard_token(start(client, "buyer", reason=BlockReason.THREATS))
@@ -509,6 +512,7 @@ def test_blk_05_bad_pictures_are_refused_and_the_staged_ones_stay(client, seller
     assert staged_files() == staged
 
 
+@both_storages  # OPS-01
 def test_blk_06_replacing_pictures_deletes_the_earlier_ones(client, seller, buyer, evidence):
     client.force_login(seller)
     token = wizard_token(start(client, "buyer", reason=BlockReason.THREATS))

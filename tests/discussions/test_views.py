@@ -12,6 +12,7 @@ from django.utils import timezone
 from discussions import services
 from discussions.models import Attachment, Discussion, Message, Reason, Role
 from tests.discussions.conftest import make_order, open_discussion
+from tests.storage import both_storages
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +122,7 @@ def test_dsc_10_seller_reply_through_the_page(client, seller, live_discussion):
     assert Discussion.objects.get(pk=live_discussion.pk).last_message_status == "SELLER_REPLIED"
 
 
+@both_storages  # OPS-01
 def test_sec_02_attachment_is_served_only_to_the_parties(
     client, buyer, seller, other_buyer, other_seller, live_discussion
 ):
