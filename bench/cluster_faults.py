@@ -43,6 +43,7 @@ already up or --keep-cluster):
 """
 
 import argparse
+import contextlib
 import hashlib
 import html.parser
 import io
@@ -286,10 +287,17 @@ class Stats:
         self.lock = threading.Lock()
         self.records = []
         self.sent = []
+        self.notes = []
 
     def record(self, *args):
         with self.lock:
             self.records.append(Record(*args))
+
+    def note(self, text):
+        """Keeps the first few transport errors' messages for the report."""
+        with self.lock:
+            if len(self.notes) < 8:
+                self.notes.append(f"{time.strftime('%H:%M:%S', time.gmtime())} {text[:200]}")
 
     def add(self, sent):
         with self.lock:
@@ -324,6 +332,7 @@ class Client:
             )
         except requests.RequestException as error:
             self.stats.record(started, time.time(), self.name, kind, False, type(error).__name__)
+            self.stats.note(f"{self.name} {kind} {method} {url}: {error}")
             return 0, None
         ok = response.status_code < 400
         self.stats.record(started, time.time(), self.name, kind, ok, str(response.status_code))
@@ -392,7 +401,7 @@ def buyer_loop(client, seed, username, think):
     opened = []  # Discussions this client opened (and may mark resolved)
     while not client.stop.is_set():
         roll = random.random()
-        if roll < 0.5:
+        if roll < 0.35:
             pk = random.choice(chats + opened[-2:])
             form = client.page_form(f"/my/discussions/{pk}/", rf"/my/discussions/{pk}/message/")
             if form:
@@ -405,7 +414,7 @@ def buyer_loop(client, seed, username, think):
                 sent.acked, sent.node, _loc = client.post_form(
                     "message", form["action"], {**form["fields"], "text": marker}, files, f"/my/discussions/{pk}/"
                 )
-        elif roll < 0.62 and unopened:
+        elif roll < 0.47 and unopened:
             order = unopened.pop()
             url = f"/my/purchases/{order}/discussion/new/"
             form = client.page_form(url, r"/discussion/new/")
@@ -421,7 +430,7 @@ def buyer_loop(client, seed, username, think):
                 if sent.acked and match:
                     sent.discussion = int(match[1])
                     opened.append(sent.discussion)
-        elif roll < 0.7 and len(opened) > 2:
+        elif roll < 0.55 and len(opened) > 2:
             pk = opened.pop(0)
             form = client.page_form(f"/my/discussions/{pk}/", rf"/my/discussions/{pk}/do/resolve/")
             if form:
@@ -446,7 +455,7 @@ def line_of(client, url):
 def seller_loop(client, seed, think):
     client.sign_in(seed.seller)
     while not client.stop.is_set():
-        if random.random() < 0.6:
+        if random.random() < 0.4:
             pk = random.choice(seed.seller_chats)
             form = client.page_form(f"/seller/discussions/{pk}/", rf"/seller/discussions/{pk}/message/")
             if form:
@@ -467,7 +476,7 @@ def seller_loop(client, seed, think):
 def api_loop(client, seed, think):
     headers = {"Authorization": f"Bearer {seed.token}", "Accept": API_ACCEPT}
     while not client.stop.is_set():
-        if random.random() < 0.15:
+        if random.random() < 0.1:
             issue = random.choice(seed.api_issues)
             marker = client.marker()
             sent = client.stats.add(Sent("api_message", marker, seed.seller))
@@ -560,10 +569,8 @@ def group_cpu(pgid):
 def node_pgids():
     pgids = {}
     for pidfile in (STATE / "run").glob("*.pid"):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             pgids[pidfile.stem] = int(pidfile.read_text())
-        except (OSError, ValueError):
-            pass
     return pgids
 
 
@@ -856,6 +863,10 @@ def report_windows(stats, began, elapsed, faults):
         print(f"{name:<58} {fault.back_at - fault.down_at:7.1f} s {recovered:>16}")
     print("(node back: from the kill until the node answers its health check; clients ok again: from the kill")
     print(" until the end of the last failed request in the window)")
+    if stats.notes:
+        print("First errors without an answer (connection refused or reset, timeouts):")
+        for note in stats.notes:
+            print(f"  {note}")
 
 
 def report_cpu(cpu, elapsed):

@@ -15,7 +15,8 @@
 #
 # Each node runs in its own network namespace (ip netns, a veth pair to the bridge alg0,
 # 10.77.0.0/24; the host is 10.77.0.1). Without root or namespaces each node gets its own
-# loopback address (127.0.77.x) instead; `up` and `status` say which mode is used.
+# loopback address (127.0.77.x) instead (or with CLUSTER_MODE=loopback); `up` and `status` say
+# which mode is used. The load balancer listens on 443 as root, else 8443.
 #
 # State (data, logs, pids, configuration, generated secrets) lives in CLUSTER_DIR
 # (default /tmp/allegro-cluster); `down --purge` removes it. The machine's own PostgreSQL
@@ -46,7 +47,9 @@ die() { log "cluster: $*"; exit 1; }
 mode() {
   if [ -f "$STATE/mode" ]; then cat "$STATE/mode"; return; fi
   local m=loopback
-  if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add alg-probe 2>/dev/null; then
+  if [ "${CLUSTER_MODE:-}" = loopback ]; then
+    :
+  elif [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add alg-probe 2>/dev/null; then
     ip netns del alg-probe
     m=netns
   fi
@@ -57,7 +60,12 @@ mode() {
 
 addr() {
   if [ "$(mode)" = netns ]; then echo "$NET.${SUFFIX[$1]}"; else echo "127.0.77.${SUFFIX[$1]}"; fi
+  return 0
 }
+
+# HTTPS port of the load balancer: 443 as root, 8443 otherwise (no privileged port).
+lb_port() { if [ "$(id -u)" = 0 ]; then echo 443; else echo 8443; fi; }
+lb_url() { if [ "$(lb_port)" = 443 ]; then echo "https://$(addr lb)"; else echo "https://$(addr lb):$(lb_port)"; fi; }
 
 host_addr() { if [ "$(mode)" = netns ]; then echo "$NET.1"; else echo 127.0.0.1; fi; }
 
@@ -182,14 +190,14 @@ wait_for() {
 
 # Signals the node's whole process group; waits for it to end (SIGKILL after 20 s).
 stop_node() {
-  local node=$1 sig=${2:-TERM} pid i
+  local node=$1 sig=${2:-TERM} grace=${3:-20} pid i
   pid=$(node_pid "$node") || { rm -f "$(pidfile "$node")"; return 0; }
   if [ "$node" = postgres ] && [ "$sig" = TERM ]; then
     kill -INT "$pid" 2>/dev/null || true # fast shutdown: the postmaster ends its backends
   else
     kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
   fi
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < grace * 5; i++)); do
     kill -0 -- "-$pid" 2>/dev/null || break
     sleep 0.2
   done
@@ -219,8 +227,8 @@ write_env() {
 DEBUG=False
 SECRET_KEY=$key
 ALLOWED_HOSTS=$lb,$(addr web1),$(addr web2),localhost
-CSRF_TRUSTED_ORIGINS=https://$lb
-SITE_URL=https://$lb
+CSRF_TRUSTED_ORIGINS=$(lb_url)
+SITE_URL=$(lb_url)
 SECURE_SSL_REDIRECT=True
 TRUSTED_PROXY_COUNT=1
 DATABASE_URL=postgres://$DB_USER:$pw@$(addr pgbouncer):6432/$DB_NAME
@@ -241,7 +249,7 @@ ENV
   # Not for the nodes: how operators and the fault test reach PostgreSQL itself.
   cat >"$STATE/admin.env" <<ENV
 DIRECT_DATABASE_URL=postgres://$DB_USER:$pw@$(addr postgres):5432/$DB_NAME
-LB_URL=https://$lb
+LB_URL=$(lb_url)
 LB_CA=$STATE/lb/cert.pem
 MODE=$(mode)
 WEB1=$(addr web1)
@@ -292,13 +300,14 @@ shared_buffers = 128MB
 fsync = on
 log_min_messages = warning
 CONF
-    cat >"$data/pg_hba.conf" <<HBA
+  fi
+  # Written at every start: the addresses depend on the mode.
+  cat >"$data/pg_hba.conf" <<HBA
 local all all scram-sha-256
 host all all $(host_addr)/32 scram-sha-256
 host all all $(addr pgbouncer)/32 scram-sha-256
 host all all 127.0.0.1/32 scram-sha-256
 HBA
-  fi
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STATE/postgres"
   return 0
 }
@@ -403,8 +412,10 @@ start_smtp() {
 start_web() {
   local node=$1
   # shellcheck disable=SC2046
-  spawn "$node" $(django_env "$node") "$VENV_BIN/gunicorn" config.wsgi:application --chdir "$ROOT" \
-    --bind "$(addr "$node"):8000" --workers "$WEB_WORKERS" --timeout 30 --graceful-timeout 10 \
+  # config/gunicorn.py: per-worker Prometheus files in the node's PROMETHEUS_MULTIPROC_DIR (OPS-05).
+  spawn "$node" $(django_env "$node") PROMETHEUS_MULTIPROC_DIR="$STATE/$node/prometheus" \
+    "$VENV_BIN/gunicorn" -c "$ROOT/config/gunicorn.py" config.wsgi:application --chdir "$ROOT" \
+    --bind "$(addr "$node"):8000" --workers "$WEB_WORKERS" --preload --timeout 30 --graceful-timeout 10 \
     --access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(M)sms'
 }
 
@@ -418,7 +429,7 @@ start_lb() {
   local dir=$STATE/lb lb
   lb=$(addr lb)
   mkdir -p "$dir"
-  if [ ! -s "$dir/cert.pem" ]; then
+  if ! openssl x509 -in "$dir/cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$lb\$"; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$lb" -addext "subjectAltName=IP:$lb" \
       -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1
     cat "$dir/cert.pem" "$dir/key.pem" >"$dir/haproxy.pem"
@@ -447,10 +458,8 @@ defaults
     option redispatch 1
 
 frontend https
-    bind $lb:443 ssl crt $dir/haproxy.pem
-    bind $lb:80
-    http-request redirect scheme https code 301 unless { ssl_fc }
-    http-request set-header X-Forwarded-Proto https if { ssl_fc }
+    bind $lb:$(lb_port) ssl crt $dir/haproxy.pem
+    http-request set-header X-Forwarded-Proto https
     option forwardfor
     default_backend web
 
@@ -474,7 +483,7 @@ CFG
   spawn lb haproxy -W -db -f "$dir/haproxy.cfg"
 }
 
-start_node() {
+launch_node() {
   local node=$1
   if node_pid "$node" >/dev/null; then return 0; fi
   case $node in
@@ -488,8 +497,23 @@ start_node() {
     lb) start_lb ;;
     *) die "unknown node $node (nodes: ${NODES[*]})" ;;
   esac
-  wait_for "$node" 60
-  [ "$node" != s3 ] || create_bucket
+}
+
+await_node() {
+  wait_for "$1" 90
+  [ "$1" != s3 ] || create_bucket
+}
+
+start_node() {
+  launch_node "$1"
+  await_node "$1"
+}
+
+# Starts the nodes at once (they boot in parallel), then waits for each.
+start_nodes() {
+  local node
+  for node in "$@"; do launch_node "$node"; done
+  for node in "$@"; do await_node "$node"; done
 }
 
 # --- Health ----------------------------------------------------------------------------
@@ -506,7 +530,7 @@ check() {
     smtp) "$PY" -c "import smtplib,sys; s=smtplib.SMTP('$a', 2525, timeout=3); print(s.noop()[0]); s.quit()" | grep -q 250 && echo "SMTP 250" ;;
     web1 | web2) curl -sf -m 5 -H "Host: $(addr lb)" -H "X-Forwarded-Proto: https" "http://$a:8000$HEALTH" ;;
     task1 | task2) node_pid "$node" >/dev/null && pgrep -g "$(node_pid "$node")" -f qcluster >/dev/null && echo "qcluster running" ;;
-    lb) curl -sf -m 5 --cacert "$STATE/lb/cert.pem" "https://$a$HEALTH" >/dev/null && echo "$(backend_states)" ;;
+    lb) curl -sf -m 5 --cacert "$STATE/lb/cert.pem" "$(lb_url)$HEALTH" >/dev/null && echo "$(backend_states)" ;;
   esac
 }
 
@@ -544,7 +568,7 @@ status() {
     fi
     printf '%-10s %-14s %-8s %s\n' "$node" "$(addr "$node")" "$pid" "$health"
   done
-  [ -f "$STATE/cluster.env" ] && echo "Site: https://$(addr lb)/ (certificate $STATE/lb/cert.pem); HAProxy stats http://$(addr lb):8404/stats"
+  [ -f "$STATE/cluster.env" ] && echo "Site: $(lb_url)/ (certificate $STATE/lb/cert.pem); HAProxy stats http://$(addr lb):8404/stats"
   return $bad
 }
 
@@ -558,26 +582,27 @@ up() {
   log "Cluster mode: $m$([ "$m" = netns ] || echo " (network namespaces unavailable: separate loopback addresses)")"
   net_up
   write_env
-  local node
-  for node in postgres redis s3 smtp; do
-    start_node "$node"
-  done
+  start_nodes postgres redis s3 smtp
   create_database
   # migrate's post_migrate handlers also reset versions kept in the cache (Redis).
   log "Migrating $DB_NAME (directly on PostgreSQL) and collecting static files"
+  run_django collectstatic --noinput -v 0 &
+  local collect=$!
   run_django migrate --noinput -v 0
-  run_django collectstatic --noinput -v 0
-  for node in pgbouncer web1 web2 task1 task2 lb; do
-    start_node "$node"
-  done
+  wait "$collect"
+  start_nodes pgbouncer web1 web2 task1 task2
+  start_node lb
   status
 }
 
 down() {
   local node
-  for ((i = ${#NODES[@]} - 1; i >= 0; i--)); do
-    stop_node "${NODES[$i]}"
+  # The load balancer first, then the rest at once, each given 5 s to stop before SIGKILL.
+  stop_node lb TERM 5
+  for node in "${NODES[@]}"; do
+    stop_node "$node" TERM 5 &
   done
+  wait
   if [ -f "$STATE/mode" ] && [ "$(mode)" = netns ]; then net_down; fi
   if [ "${1:-}" = --purge ]; then
     rm -rf "$STATE"
