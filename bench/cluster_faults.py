@@ -846,7 +846,8 @@ def check_uploads(env, seed, uploads, attachment_model):
 
 
 def windows_of(began, end, faults):
-    """(name, start, end) windows: before the faults, each fault until the next one."""
+    """(name, start, end) windows: before the faults, each fault until the next one (the
+    last until the end of the load)."""
     cuts = [("before the faults", began)] + [(f.name, f.down_at) for f in faults if f.down_at]
     out = []
     for i, (name, start) in enumerate(cuts):
@@ -859,7 +860,8 @@ def report_windows(stats, began, elapsed, faults):
     print()
     print(f"{'window':<58} {'secs':>5} {'req':>6} {'req/s':>6} {'errors':>6}  errors by kind")
     for name, start, stop in windows_of(began, end, faults):
-        rows = [r for r in stats.records if start <= r.started < stop]
+        # By the end of each request: one in flight on a node that is killed fails in the fault's window.
+        rows = [r for r in stats.records if start <= r.ended < stop]
         errors = [r for r in rows if not r.ok]
         kinds = Counter(f"{r.kind}:{r.status}" for r in errors)
         seconds = stop - start
@@ -875,7 +877,7 @@ def report_windows(stats, began, elapsed, faults):
     print(f"{'fault':<58} {'node back':>9} {'clients ok again':>16}")
     for name, start, stop in windows_of(began, end, faults)[1:]:
         fault = next(f for f in faults if f.name == name)
-        errors = [r for r in stats.records if start <= r.started < stop and not r.ok]
+        errors = [r for r in stats.records if start <= r.ended < stop and not r.ok]
         last_error = max((r.ended for r in errors), default=None)
         recovered = f"{last_error - start:.1f} s" if last_error else "no errors"
         print(f"{name:<58} {fault.back_at - fault.down_at:7.1f} s {recovered:>16}")

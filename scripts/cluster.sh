@@ -25,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=${PY:-$ROOT/.venv/bin/python}
+PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY") # absolute: nodes run with their own PATH
 VENV_BIN=$(dirname "$PY")
 STATE=${CLUSTER_DIR:-/tmp/allegro-cluster}
 WEB_WORKERS=${CLUSTER_WEB_WORKERS:-3}
