@@ -162,3 +162,45 @@ def file_storage(request):
     if backend == "s3":
         request.getfixturevalue("s3_storage")
     return backend
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """OPS-02: a Redis of this test process: Debian's redis-server on a free loopback port
+    (no disk), or REDIS_URL's when there is no redis-server; skipped without either."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+        except redis.RedisError:
+            pytest.skip("no redis-server and no Redis at REDIS_URL")
+        yield url
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.05)  # the server is starting
+    yield url
+    process.terminate()
+    process.wait(timeout=10)

@@ -63,6 +63,25 @@ def test_api_01_a_new_message_changes_the_issue_at_once(api, discussion, seller,
     assert len(mapped) == 2
 
 
+def test_ops_02_another_node_serves_a_change_made_on_this_one(api, discussion, seller, mapped):
+    """The rendered issues are kept in each node's memory, under a key made of the row the
+    request reads: a node that never ran the change itself serves it at once."""
+    before = body(api.get("/sale/issues"))["issues"][0]
+    node_b = dict(issue_cache._entries)  # node B's memory: the issue as it was
+
+    services.post_message(discussion, author=seller, role=Role.SELLER, text="Sent today.", now=NOW)  # node A
+
+    issue_cache.clear()
+    issue_cache._entries.update(node_b)
+    after = body(api.get("/sale/issues"))["issues"][0]
+    assert after["chat"]["messagesCount"] == before["chat"]["messagesCount"] + 1
+    assert after["chat"]["lastMessage"]["status"] == Discussion.LastMessageStatus.SELLER_REPLIED
+    assert len(mapped) == 2
+    # A node whose memory is empty renders the same issue.
+    issue_cache.clear()
+    assert body(api.get("/sale/issues"))["issues"][0] == after
+
+
 def test_api_01_rpt_03_hiding_the_initial_message_changes_the_issue_at_once(api, discussion, mediator):
     before = body(api.get("/sale/issues"))["issues"][0]
     opening = Message.objects.get(discussion=discussion, author_role=Role.BUYER)
