@@ -417,8 +417,9 @@ def buyer_loop(client, seed, username, think):
         elif roll < 0.47 and unopened:
             order = unopened.pop()
             url = f"/my/purchases/{order}/discussion/new/"
-            form = client.page_form(url, r"/discussion/new/")
+            form = client.page_form(url, r"^$")  # the form posts to its own page
             if form:
+                form["action"] = url
                 marker = client.marker()
                 sent = client.stats.add(Sent("open", marker, username))
                 data = {**form["fields"], "reason": "NOT_RECEIVED", "text": marker}
@@ -435,7 +436,13 @@ def buyer_loop(client, seed, username, think):
             form = client.page_form(f"/my/discussions/{pk}/", rf"/my/discussions/{pk}/do/resolve/")
             if form:
                 sent = client.stats.add(Sent("resolve", f"resolve-{pk}", username, discussion=pk))
-                status, page = client.request("resolve_confirm", "POST", form["action"], data=form["fields"])
+                status, page = client.request(
+                    "resolve_confirm",
+                    "POST",
+                    form["action"],
+                    data=form["fields"],
+                    headers={"Referer": f"{client.base}/my/discussions/{pk}/"},
+                )
                 confirm = Forms.find(page.text, r"/do/resolve/") if status == 200 else None
                 if confirm:
                     sent.acked, sent.node, _loc = client.post_form(
