@@ -927,11 +927,11 @@ def scaling(env, args):
     alternating rounds (1, 2, 1, 2) so that a change in what else the machine runs shows
     in both. Also requests per CPU-second used by the web nodes, which other work on the
     machine disturbs less than req/s."""
-    run = f"{random.getrandbits(24):06x}"
-    seed_data = seed(run, args.buyers, 1, 3600)
     rounds = defaultdict(list)
     try:
         for nodes in (1, 2) * args.rounds:
+            # Fresh data each round: the orders a round opened Discussions on are used up.
+            seed_data = seed(f"{random.getrandbits(24):06x}", args.buyers, 1, 3600)
             haproxy("disable server web/web2" if nodes == 1 else "enable server web/web2")
             time.sleep(2)
             stats, _began, elapsed, cpu = run_load(env, seed_data, args.seconds, args.think, args.buyers)
