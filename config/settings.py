@@ -4,6 +4,7 @@ Every variable has a development-safe default; `.env.example` documents them all
 With DEBUG=False the production values (SECRET_KEY, ALLOWED_HOSTS) must be given.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -435,6 +436,11 @@ METRICS_ALLOWED_IPS = env.list(
     "METRICS_ALLOWED_IPS",
     default=["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
 )
+try:
+    for _network in METRICS_ALLOWED_IPS:
+        ipaddress.ip_network(_network.strip(), strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from None
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 if PROMETHEUS_MULTIPROC_DIR:
     # prometheus_client reads it from the environment when it is imported.

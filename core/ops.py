@@ -86,7 +86,8 @@ def _observe(request, response, elapsed):
     if _REQUESTS is None:
         _REQUESTS, _LATENCY = _request_metrics()
     match = getattr(request, "resolver_match", None)
-    view = (match.view_name or match._func_path) if match is not None else "<unresolved>"
+    # The URL pattern's name (or its route): a bounded set of labels, never the path.
+    view = (match.view_name or match.route) if match is not None else "<unresolved>"
     method = request.method if request.method in _METHODS else "other"
     _REQUESTS.labels(view, method, str(response.status_code)).inc()
     _LATENCY.labels(view, method).observe(elapsed)

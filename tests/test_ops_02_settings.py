@@ -90,3 +90,10 @@ def test_ops_01_a_bucket_puts_files_in_the_object_store_privately():
     assert options["default_acl"] is None  # no ACL: the bucket's private default
     assert options["querystring_auth"] is True  # any URL made is signed, never public
     assert options["file_overwrite"] is False
+
+
+def test_ops_05_a_malformed_metrics_network_stops_the_start():
+    env = {**os.environ, "METRICS_ALLOWED_IPS": "10.0.0.0/8,not-a-network"}
+    result = subprocess.run([sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_IPS" in result.stderr
