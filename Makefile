@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format messages compilemessages migrate seed schedules clean
+.PHONY: run test install lint format messages compilemessages migrate seed schedules clean cluster-up cluster-down cluster-status
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ test: compilemessages
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v 1
 	@PY=$(PY) scripts/test.sh
+
+# OPS-03: the local cluster (HAProxy, two web and two task nodes, PgBouncer, PostgreSQL, Redis,
+# S3, SMTP; a network namespace per node as root). bench/cluster_faults.py is its fault test.
+cluster-up: compilemessages
+	@PY=$(PY) scripts/cluster.sh up
+
+cluster-down:
+	@scripts/cluster.sh down
+
+cluster-status:
+	@scripts/cluster.sh status
 
 lint: install
 	$(VENV)/bin/ruff check .

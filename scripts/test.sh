@@ -36,3 +36,8 @@ elif [ "${CI:-}" = "true" ]; then
 else
   echo "PostgreSQL tests SKIPPED: nothing answers at $POSTGRES_URL."
 fi
+
+# OPS-03/OPS-04, once: the local cluster's short fault test (about 4 minutes; its own PostgreSQL,
+# Redis, PgBouncer and HAProxy; skipped without root/namespaces unless CI=true).
+echo "=== OPS-03/OPS-04: local cluster fault test (bench/cluster_faults.py --short)"
+"$PY" -m pytest -p no:xdist -m cluster -s -rs tests/test_ops_03_04_cluster.py || exit $?
