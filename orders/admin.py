@@ -4,7 +4,7 @@ call the services."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, OuterRef, Q, URLField
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -119,6 +119,8 @@ class ShipmentInline(ReadOnlyInline):
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
     list_display = ["code", "domain", "currency", "time_zone", "holiday_country", "language", "site_url"]
+    # A site address typed without a scheme is read as https (Django 6's default).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
     def has_delete_permission(self, request, obj=None):
         return False
