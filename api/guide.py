@@ -78,6 +78,82 @@ ERROR_CODES = (
 
 
 @dataclass(frozen=True)
+class Difference:
+    """An entry of the guide's "Deliberate differences from the marketplace": where our
+    answers differ from the marketplace's description (its excerpt) on purpose. The key
+    names the entry for the tests that allow exactly that difference (schemathesis with
+    the reference, tests/api/test_schemathesis.py)."""
+
+    key: str
+    text: str
+
+
+DELIBERATE_DIFFERENCES = {
+    difference.key: difference
+    for difference in (
+        Difference(
+            "disputes",
+            _(
+                "The former /sale/disputes and /sale/dispute-attachments resources answer 404 NotFoundException "
+                "to every method, also where the marketplace's description declares no 404: the marketplace "
+                "replaced them by /sale/issues."
+            ),
+        ),
+        Difference(
+            "upload_not_found",
+            _(
+                "An upload (PUT) to an attachment address that does not exist or belongs to another seller account "
+                "gets 404 NotFoundException, as any resource that is not there; the marketplace declares no 404 "
+                "for the upload."
+            ),
+        ),
+        Difference(
+            "malformed_body",
+            _(
+                "A body that cannot be read (not JSON, too large, too deep) gets 400 MALFORMED_REQUEST on every "
+                "operation, declaring an attachment too, where the marketplace declares only 422."
+            ),
+        ),
+        Difference(
+            "invalid_parameter",
+            _(
+                "An invalid query parameter (limit, offset, a filter's value) gets 422 VALIDATION_ERROR with its "
+                "name in path on every operation, reading the chat too, where the marketplace declares 422 only "
+                "for some."
+            ),
+        ),
+        Difference(
+            "not_a_claim",
+            _(
+                "POST /sale/issues/{id}/status answers 400 NOT_A_CLAIM: our Discussions are disputes, and only "
+                "claims have a status to change."
+            ),
+        ),
+        Difference(
+            "webp",
+            _("Uploads accept image/webp as well; GIF, BMP and TIFF are stored and served as PNG."),
+        ),
+        Difference(
+            "statuses",
+            _(
+                "Statuses that the marketplace's description does not declare for every operation: 403 (scope or "
+                "seller account missing), 405, 406 (Accept is not the resource's media type), 413 (a file too "
+                "big), 415 (a Content-Type not accepted), 429 (with Retry-After). Our OpenAPI description "
+                "declares them."
+            ),
+        ),
+        Difference(
+            "extensions",
+            _(
+                "Our objects carry fields the marketplace's do not (marked x-extension); its schemas allow "
+                "additional fields, so generated clients read them or leave them aside."
+            ),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
 class Example:
     key: str
     title: str

@@ -205,6 +205,7 @@ def developer_guide(request):
             "device_url": reverse("api_pages:device"),
             "device_path": request.build_absolute_uri(reverse("api_pages:device")),
             "error_codes": guide.ERROR_CODES,
+            "deliberate_differences": guide.DELIBERATE_DIFFERENCES.values(),
             "subjects": guide.subjects(),
         },
     )

@@ -6,9 +6,10 @@ server, and every answer is validated against the excerpt with openapi-core
 
 Rules covered: API-01 (the shape of every answer), API-02 (an upload of each media type
 the reference lists — PNG, GIF, BMP, TIFF, JPEG, PDF — sent in messages and downloaded),
-API-03 (subject, initialMessage and lastMessage as the generated models read them) and
-API-06 (the claim-only status operation and the removed /sale/disputes answer in the
-error shape through the same client).
+API-03 (subject, initialMessage and lastMessage as the generated models read them),
+API-05 (the client's access token comes from the device authorization flow, RFC 8628,
+over HTTP against the same live server) and API-06 (the claim-only status operation and
+the removed /sale/disputes answer in the error shape through the same client).
 
 Generation: once per test session, into a temporary folder, in-process and offline (any
 network connection during generation fails the test: the generator must read only the
@@ -24,8 +25,13 @@ generator-friendly, the generator's own configuration and one request hook make 
   type of the file being sent in its place (the `File.mime_type` the test gives).
 - No post-generation hooks (`ruff`): they only format the code.
 
-The access token comes from `seller_access_token()`, where the device-flow step (RFC 8628,
-API-05) goes when the OAuth server offers it.
+The access token comes from `seller_access_token()`: the device flow of an application
+registered for it (tests/api/device_flow.py), its requests sent over HTTP to the live
+server — device codes, a poll answered authorization_pending, the seller's approval on
+/skojarz-aplikacje, the poll that gives the tokens. Between polls no one sleeps: the
+clock is moved by a time-machine traveller, which patches the process's clock, so the
+live server's thread (where the token endpoint compares the poll with the interval)
+moves with it.
 """
 
 import contextlib
@@ -34,14 +40,17 @@ import io
 import pkgutil
 import socket
 import sys
+from datetime import timedelta
 from unittest import mock
 from uuid import UUID
 
 import pytest
+import time_machine
 import yaml
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser.errors import ErrorLevel
@@ -50,11 +59,14 @@ from PIL import Image
 from api import issue_cache
 from orders.models import CommissionRefundLine
 from tests import files
+from tests.api.conftest import ALL_SCOPES
 from tests.api.contract import EXCERPT, check_httpx
+from tests.api.device_flow import obtain_token_by_device_flow
 from tests.discussions.conftest import DAY, HOUR, make_order, open_discussion
-from tests.factories import AccessTokenFactory, OAuthApplicationFactory
+from tests.factories import UserFactory
 
 PACKAGE = "allegro_excerpt_client"
+DEVICE_CLIENT_SECRET = "device-sync-secret-for-tests-0123456789"
 UPLOAD_TYPES = {
     "image/png": "image/png",
     "image/gif": "image/png",
@@ -134,14 +146,30 @@ def generated(package, module):
 
 
 def seller_access_token(live_server, seller_account):
-    """The access token the flow runs with, for `seller_account`'s sign-in.
-
-    Device-flow step (API-05, issue 18's "Done when"): when the OAuth server offers the
-    device authorization grant (RFC 8628, /auth/oauth/device), get the token here through
-    `live_server` — the device authorization request, the seller's approval, the token
-    poll — and return it. Until then the token is made by the factory."""
+    """The access token the flow runs with (API-05): obtained through the device
+    authorization flow (RFC 8628) of a program registered "without a browser", over HTTP
+    against `live_server`, approved by `seller_account`'s sign-in. The clock stands
+    still during the flow and moves by the interval before each poll but the first."""
+    application = Application.objects.create(
+        name="Warehouse sync",
+        user=UserFactory(username="sync-developer"),
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_DEVICE_CODE,
+        client_secret=DEVICE_CLIENT_SECRET,
+    )
     user = seller_account.user
-    return AccessTokenFactory(user=user, application=OAuthApplicationFactory(user=user)).token
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        body = obtain_token_by_device_flow(
+            live_server.url,
+            client_id=application.client_id,
+            client_secret=DEVICE_CLIENT_SECRET,
+            seller=user,
+            wait=lambda seconds: traveller.shift(timedelta(seconds=seconds)),
+        )
+    assert body["token_type"] == "Bearer" and set(body["scope"].split()) == set(ALL_SCOPES.split())
+    token = AccessToken.objects.get(application=application)
+    assert (token.user, token.application) == (user, application)
+    return body["access_token"]
 
 
 # --- Hooks ----------------------------------------------------------------------------------
@@ -197,7 +225,7 @@ def flow_world(seller_account, offer, buyer):
     issue_cache.clear()
 
 
-def test_api_01_02_03_06_the_generated_client_runs_the_sellers_flow(
+def test_api_01_02_03_05_06_the_generated_client_runs_the_sellers_flow_with_a_device_flow_token(
     live_server, client_package, flow_world, seller_account
 ):
     discussion, free_line = flow_world

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import Application
 
+from api import guide
 from api.base import BETA
 from tests.api import device_flow
 from tests.api.conftest import api_path
@@ -95,11 +96,15 @@ def test_api_05_seller_connects_a_device_in_the_browser(page, live_server):
     assert answer.status_code == 200
 
 
-def test_api_04_guide_shows_the_error_code_table(page, live_server):
+def test_api_04_guide_shows_the_error_code_table_and_the_deliberate_differences(page, live_server):
     page.goto("/seller/api/guide/")
     switch_language(page, "en")
     table = page.locator("#error-codes")
     assert table.locator("tbody tr").count() >= 20
     assert "NotFoundException" in table.inner_text()
+    # Issue 18: the deliberate differences from the marketplace, listed after the table.
+    differences = page.locator("#differences + ul li")
+    assert differences.count() == len(guide.DELIBERATE_DIFFERENCES)
+    assert "MALFORMED_REQUEST" in page.locator("#differences + ul").inner_text()
     table.scroll_into_view_if_needed()
     shoot_both(page, "api-04-guide-error-codes")
