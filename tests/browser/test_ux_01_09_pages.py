@@ -94,3 +94,113 @@ def test_ux_09_ux_01_main_pages_of_each_role_pass_axe_and_fit(
     audited = {(path, lang, width) for path, lang, width in axe_audit.audited}
     missing = [path for _, _, path in pages if (path, language, viewport["width"]) not in audited]
     assert missing == []
+
+
+LABELS_JS = """table => {
+  const headers = [...table.querySelectorAll('thead th')].map(th => th.textContent.trim());
+  const cells = [...table.querySelectorAll('tbody tr:first-child td[data-label]')];
+  return {
+    headers,
+    labels: cells.map(td => td.dataset.label),
+    shown: cells.map(td => getComputedStyle(td, '::before').content),
+  };
+}"""
+
+
+def box(locator):
+    return locator.first.bounding_box()
+
+
+def test_ux_01_on_a_phone_the_menu_folds_rows_keep_labels_and_actions_come_first(chromium, live_server, demo, shoot):
+    discussion = proposed()
+    context = chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, "sprzedawca", DEMO_PASSWORD)
+
+    page.goto(reverse("discussions:seller_list") + "?reason=NOT_RECEIVED")
+    # The header is one row: the brand and the Menu button (with the unread count).
+    # The menu is a <details>: it works without JavaScript, and the page has none.
+    assert page.locator("script").count() == 0
+    toggle = page.locator("header .nav-toggle summary")
+    assert toggle.is_visible() and toggle.get_attribute("aria-controls") == "main-nav header-tools"
+    assert page.locator(".site-header").bounding_box()["height"] < 80
+    assert not page.locator("#main-nav").is_visible() and not page.locator(".lang-switch").is_visible()
+    shoot(page, "ux01-seller-list-menu-closed-pl-390")
+    toggle.click()
+    assert page.locator("header .nav-toggle").get_attribute("open") is not None
+    nav = page.get_by_role("navigation", name="Nawigacja główna")
+    assert nav.get_by_role("link").count() == 9
+    assert page.locator(".lang-switch button").count() == 5
+    for link in nav.get_by_role("link").all():  # each a full-width row to tap
+        assert link.bounding_box()["height"] >= 40
+    shoot(page, "ux01-seller-list-menu-open-pl-390")
+
+    # The reason filter fits; stacked rows keep their column labels.
+    assert page.locator(".filter-bar select[name=reason]").bounding_box()["width"] <= PHONE["width"]
+    assert page.evaluate(SIDEWAYS) <= 0
+    columns = page.locator("table.stack-table").evaluate(LABELS_JS)
+    assert (
+        columns["labels"]
+        == columns["headers"]
+        == [
+            "Dyskusja",
+            "Powód",
+            "Kupujący",
+            "Status",
+            "Ostatnia wiadomość",
+            "Odpowiedź do",
+        ]
+    )
+    assert all(label in content for label, content in zip(columns["labels"], columns["shown"], strict=True))
+
+    nav.get_by_role("link", name="Zamówienia").click()
+    page.wait_for_load_state()
+    columns = page.locator("table.orders-table").evaluate(LABELS_JS)
+    assert columns["labels"] == ["Zamówienie", "Kupujący", "Produkty", "Kwota", "Status"]
+    assert all(label in content for label, content in zip(columns["labels"], columns["shown"], strict=True))
+    context.close()
+
+    context = chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, "kupujacy", DEMO_PASSWORD)
+    # The buyer's Discussion: the proposal and its buttons come before the conversation and the message box.
+    page.goto(discussion.get_absolute_url())
+    accept = page.get_by_role("button", name="Przyjmij propozycję")
+    assert box(accept)["y"] < box(page.locator("#conversation-heading"))["y"]
+    assert box(accept)["y"] < box(page.get_by_label("Twoja wiadomość"))["y"]
+    assert box(page.locator("#actions-heading"))["y"] < box(page.locator("#conversation-heading"))["y"]
+    shoot(page, "ux01-buyer-discussion-pl-390")
+    # Radio buttons big enough to tap, each choice a 44 px row.
+    page.goto(reverse("discussions:open", args=[discussion.order_id]))
+    radios = page.locator("input[type=radio]")
+    assert radios.count() > 3
+    for radio in radios.all():
+        assert radio.bounding_box()["width"] >= 20
+        assert radio.locator("xpath=..").bounding_box()["height"] >= 44
+    shoot(page, "ux01-open-form-pl-390")
+    context.close()
+
+
+def test_ux_01_on_a_desktop_nothing_folds_and_the_conversation_keeps_its_column(chromium, live_server, demo, shoot):
+    discussion = proposed()
+    context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, "kupujacy", DEMO_PASSWORD)
+    page.goto(discussion.get_absolute_url())
+    assert not page.locator("header .nav-toggle").is_visible()
+    assert page.locator("#main-nav").is_visible() and page.locator(".lang-switch").is_visible()
+    # The conversation on the left, what can be done now on the right, from the top.
+    conversation, proposal = box(page.locator(".discussion-conversation")), box(page.locator(".proposal"))
+    assert conversation["x"] + conversation["width"] <= proposal["x"]
+    assert abs(conversation["y"] - box(page.locator(".discussion-now"))["y"]) < 1
+    assert box(page.locator(".discussion-details"))["x"] == proposal["x"]
+    accept = page.get_by_role("button", name="Przyjmij propozycję")
+    assert box(accept)["y"] < box(page.get_by_label("Twoja wiadomość"))["y"]
+    shoot(page, "ux01-buyer-discussion-pl-1280")
+    # Stacked labels are for phones only.
+    page.goto(reverse("discussions:buyer_list"))
+    assert set(page.locator("table.stack-table").evaluate(LABELS_JS)["shown"]) == {"none"}
+    context.close()
