@@ -20,7 +20,7 @@ _fragments = {}
 _urls = {}
 
 # The header's own links and forms.
-HEADER_URLS = ("set_market", "set_language", "discussions:notifications", "password_change", "logout", "login")
+HEADER_URLS = ("home", "set_market", "set_language", "discussions:notifications", "password_change", "logout", "login")
 
 
 @receiver(setting_changed)

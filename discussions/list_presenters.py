@@ -72,17 +72,31 @@ def _escaped_labels(choices):
 # The markup of the former per-row include (includes/list_row.html, with status.html).
 # Texts from the database are escaped with html.escape (what Django's escape does).
 
+# UX-01: each cell carries its column's label (data-label, the same text as the table's header),
+# shown before the value where the rows stack on a phone.
 _SELLER_ROW = (
     "\n<tr>\n"
-    '  <td><a href="{url}">{number}</a><br><span class="muted small">{created}</span></td>\n'
-    '  <td>{reason}<br><span class="muted small">{product}</span></td>\n'
-    '  <td>{buyer}<br><span class="muted small">{domain}</span></td>\n'
-    "  <td>{badges}</td>\n"
-    "  <td>{last_message}</td>\n"
-    "  <td>{deadline}</td>\n"
+    '  <td data-label="{l_discussion}"><a href="{url}">{number}</a>'
+    '<br><span class="muted small">{created}</span></td>\n'
+    '  <td data-label="{l_reason}">{reason}<br><span class="muted small">{product}</span></td>\n'
+    '  <td data-label="{l_buyer}">{buyer}<br><span class="muted small">{domain}</span></td>\n'
+    '  <td data-label="{l_status}">{badges}</td>\n'
+    '  <td data-label="{l_last_message}">{last_message}</td>\n'
+    '  <td data-label="{l_reply_by}">{deadline}</td>\n'
     "</tr>\n"
 )
-_BUYER_ROW = _SELLER_ROW.replace('  <td>{buyer}<br><span class="muted small">{domain}</span></td>\n', "")
+_BUYER_ROW = _SELLER_ROW.replace(
+    '  <td data-label="{l_buyer}">{buyer}<br><span class="muted small">{domain}</span></td>\n', ""
+)
+# The column labels, as the templates' table headers say them (the buyer's last column differs).
+_COLUMN_LABELS = {
+    "l_discussion": gettext_lazy("Discussion"),
+    "l_reason": gettext_lazy("Reason"),
+    "l_buyer": gettext_lazy("Buyer"),
+    "l_status": gettext_lazy("Status"),
+    "l_last_message": gettext_lazy("Last message"),
+}
+_REPLY_BY = {True: gettext_lazy("Reply by"), False: gettext_lazy("Seller's reply by")}
 _DEADLINE = '\n<time datetime="{iso}"{overdue_class}>{due}</time>\n{overdue_badge}\n'
 
 _STATUS_BADGES = {
@@ -96,7 +110,8 @@ _OTHER_STATUS_BADGE = ("badge badge-alert", gettext_lazy("Unresolved"))
 def _row_texts(language):
     """The rows' texts in `language` (the active one), translated and escaped once per
     language: reasons, last messages, the status cell's badges by (status, open, Allegro
-    joined) as status.html writes them, and the overdue badge."""
+    joined) as status.html writes them, the overdue badge and the column labels (UX-01) of
+    the seller's (True) and the buyer's (False) list."""
     open_badge = format_html('<span class="badge">{}</span>', gettext_lazy("Open"))
     closed_badge = format_html('<span class="badge badge-muted">{}</span>', gettext_lazy("Closed"))
     joined_badge = format_html('<span class="badge badge-allegro">{}</span>\n', gettext_lazy("Allegro joined"))
@@ -113,11 +128,13 @@ def _row_texts(language):
                     open_badge if is_open else closed_badge,
                     joined_badge if joined else "",
                 )
+    columns = {name: escape(str(label)) for name, label in _COLUMN_LABELS.items()}
     return (
         _escaped_labels(Reason.choices),
         _escaped_labels(Discussion.LastMessageStatus.choices),
         badges,
         format_html('<br><span class="badge badge-alert">{}</span>', gettext_lazy("Overdue")),
+        {for_seller: {**columns, "l_reply_by": escape(str(label))} for for_seller, label in _REPLY_BY.items()},
     )
 
 
@@ -127,7 +144,8 @@ def discussion_rows(rows, *, for_seller, now):
     row_markup = _SELLER_ROW if for_seller else _BUYER_ROW
     url = url_maker("discussions:seller_detail" if for_seller else "discussions:buyer_detail")
     local_text = local_time_formatter()
-    reasons, last_messages, badges, overdue_badge = _row_texts(get_language())
+    reasons, last_messages, badges, overdue_badge, column_labels = _row_texts(get_language())
+    labels = column_labels[for_seller]
     local_tz = timezone.get_current_timezone()
     presented = []
     for (
@@ -158,6 +176,7 @@ def discussion_rows(rows, *, for_seller, now):
         presented.append(
             SafeString(
                 row_markup.format(
+                    **labels,
                     url=url(pk),
                     number=f"D{pk:07d}",
                     created=local_text(created_at, time_zone),

@@ -27,6 +27,8 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    # UX-09: Django's tabular inline without its empty Delete column, every header named.
+    template = "admin/edit_inline/readonly_tabular.html"
 
     def has_add_permission(self, request, obj=None):
         return False

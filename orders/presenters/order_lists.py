@@ -128,6 +128,9 @@ class SellerOrderRows:
         self.refund = escape(_("Refund money"))
         self.commission = escape(_("Commission refund"))
         self.actions = escape(_("Actions"))
+        # UX-01: the column labels of the table's header, on each cell for the stacked rows of a phone.
+        labels = {"order": _("Order"), "buyer": _("Buyer"), "products": _("Products"), "amount": _("Amount")}
+        self.labels = {name: escape(label) for name, label in {**labels, "status": _("Status")}.items()}
 
     def rows(self, orders):
         """`orders`: dicts of SELLER_ORDER_FIELDS, in the page's order."""
@@ -185,14 +188,16 @@ class SellerOrderRows:
 
         created = self.formats.time(order["created_at"], zone)
         menu = "\n            ".join(menu)
+        labels = self.labels
+        number = f'<a href="{url}">{order_number(pk)}</a><br><span class="muted small">{created}</span>'
         return Row(
             f"""
     <tr>
-      <td><a href="{url}">{order_number(pk)}</a><br><span class="muted small">{created}</span></td>
-      <td>{order["buyer__username"].translate(HTML_ESCAPES)}</td>
-      <td>{products}</td>
-      <td class="num">{self.formats.money(order["total_amount"], currency)}</td>
-      <td>{state}</td>
+      <td data-label="{labels["order"]}">{number}</td>
+      <td data-label="{labels["buyer"]}">{order["buyer__username"].translate(HTML_ESCAPES)}</td>
+      <td data-label="{labels["products"]}">{products}</td>
+      <td class="num" data-label="{labels["amount"]}">{self.formats.money(order["total_amount"], currency)}</td>
+      <td data-label="{labels["status"]}">{state}</td>
       <td>
         <details class="menu">
           <summary class="button button-small button-secondary">{self.actions}</summary>

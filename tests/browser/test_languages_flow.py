@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from discussions.models import Discussion, Message, Role
 from orders import services as order_services
 from orders.models import Order
+from tests.browser.conftest import open_menu
 from tests.factories import PASSWORD, OfferFactory, SellerAccountFactory, UserFactory, market
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -110,6 +111,7 @@ def test_i18n_01_the_buyer_flow_in_each_language(chromium, live_server, shoot, l
         page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == language
 
+        open_menu(page)  # at 390 px the navigation is folded (UX-01)
         page.locator(".main-nav").get_by_role("link", name=t(language, "My purchases")).click()
         page.get_by_role("link", name=order.number).first.click()
         page.wait_for_load_state()

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from orders.management.commands.seed_demo import DEMO_PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -36,6 +36,7 @@ def sideways_scroll(page):
 
 def open_panel(page):
     sign_in(page, "sprzedawca", DEMO_PASSWORD)
+    open_menu(page)  # at 390 px the navigation is folded (UX-01)
     page.get_by_role("navigation").get_by_role("link", name=PANEL_LINK).click()
     page.wait_for_load_state()
     assert page.url.endswith("/seller/quality/")

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (event) => {
+  if (window.__axeRunning) return;  // the accessibility audit's own styles (tests/browser/conftest.py)
   window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`
     + ` at ${event.sourceFile}:${event.lineNumber}`);
 });
@@ -27,11 +28,12 @@ document.addEventListener('securitypolicyviolation', (event) => {
 
 
 @pytest.fixture
-def watched(page):
-    """The page, recording CSP violations from the event and from the console."""
+def watched(page, axe_audit):
+    """The page, recording CSP violations from the event and from the console (not what
+    the accessibility audit's own injected styles cause, see tests/browser/conftest.py)."""
     page.context.add_init_script(RECORD_VIOLATIONS)
     console = []
-    page.on("console", lambda message: console.append(message.text))
+    page.on("console", lambda message: None if axe_audit.running else console.append(message.text))
 
     def violations():
         reported = page.evaluate("window.__cspViolations || []")
