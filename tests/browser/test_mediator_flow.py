@@ -187,7 +187,8 @@ def test_med_01_med_02_med_04_mediator_joins_posts_and_grants_allegro_protect(
     assert meta.get_by_text("Rozwiązana", exact=True).is_visible()
     assert meta.get_by_text("Zamknięta", exact=True).is_visible()
     # Closed because …, and (UX-03) Allegro's decision with the amount and the mediator's justification.
-    assert buyer_page.locator("aside dd").get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()
+    facts = buyer_page.locator(".discussion-details dd")
+    assert facts.get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()
     decision = buyer_page.get_by_role("region", name="Decyzja Allegro")
     assert decision.get_by_text("Przyznana rekompensata z Allegro Protect").is_visible()
     assert decision.get_by_text(PROTECT_REASON).is_visible()

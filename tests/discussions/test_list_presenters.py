@@ -142,4 +142,4 @@ def test_reasons_are_shown_in_the_reader_language(client, seller, seller_account
     client.force_login(seller)
     client.cookies["django_language"] = "en"
     body = client.get("/seller/discussions/").content.decode()
-    assert "<td>I did not receive the product<br>" in body and "Nie otrzymałem produktu" not in body
+    assert ">I did not receive the product<br>" in body and "Nie otrzymałem produktu" not in body
