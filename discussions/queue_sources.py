@@ -416,6 +416,21 @@ class ThresholdSource(QueueSource):
         }
 
 
+def _sellers_request_rows(queryset, reason, waiting_from, *, market, search):
+    """The queue rows of a seller account's request about one order (an appeal, a rating
+    removal): found by the account's login or shop name, or by the order's number."""
+    if search is not None:
+        found = Q(order_id=search.number) if search.number is not None else seller_q(search, "seller_account__")
+        if found is None:
+            return None
+        queryset = queryset.filter(found)
+    if market:
+        queryset = queryset.filter(order__market_id=market)
+    return _row(
+        queryset, reason=reason, waiting_from=F(waiting_from), market=F("order__market_id"), state=State.WAITING
+    )
+
+
 class AppealSource(QueueSource):
     """REB-07: a seller appealed a rejected commission-refund application."""
 
@@ -426,22 +441,7 @@ class AppealSource(QueueSource):
         if self.APPEAL not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         queryset = CommissionRefund.objects.filter(status=CommissionRefund.Status.APPEALED)
-        if search is not None:
-            found = seller_q(search, "seller_account__")
-            if search.number is not None:
-                found = Q(order_id=search.number)
-            if found is None:
-                return None
-            queryset = queryset.filter(found)
-        if market:
-            queryset = queryset.filter(order__market_id=market)
-        return _row(
-            queryset,
-            reason=self.APPEAL,
-            waiting_from=F("appealed_at"),
-            market=F("order__market_id"),
-            state=State.WAITING,
-        )
+        return _sellers_request_rows(queryset, self.APPEAL, "appealed_at", market=market, search=search)
 
     def load(self, ids):
         found = _by_ids(
@@ -480,22 +480,7 @@ class RatingRemovalSource(QueueSource):
         if self.RATING not in reasons or state == State.IN_MEDIATION or assignee is not None:
             return None
         queryset = RatingRemovalRequest.objects.filter(status=RatingRemovalRequest.Status.OPEN)
-        if search is not None:
-            found = seller_q(search, "seller_account__")
-            if search.number is not None:
-                found = Q(order_id=search.number)
-            if found is None:
-                return None
-            queryset = queryset.filter(found)
-        if market:
-            queryset = queryset.filter(order__market_id=market)
-        return _row(
-            queryset,
-            reason=self.RATING,
-            waiting_from=F("created_at"),
-            market=F("order__market_id"),
-            state=State.WAITING,
-        )
+        return _sellers_request_rows(queryset, self.RATING, "created_at", market=market, search=search)
 
     def load(self, ids):
         found = _by_ids(
