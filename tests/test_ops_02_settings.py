@@ -16,7 +16,7 @@ db = s.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"],
     "disable_cursors": db.get("DISABLE_SERVER_SIDE_CURSORS", False),
-    "options": {k: v for k, v in db.get("OPTIONS", {}).items() if k in ("prepare_threshold", "connect_timeout")},
+    "options": {k: v for k, v in db.get("OPTIONS", {}).items() if k in ("prepare_threshold", "connect_timeout", "server_side_binding")},
     "has_prepare_threshold": "prepare_threshold" in db.get("OPTIONS", {}),
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "health_checks": db.get("CONN_HEALTH_CHECKS"),
@@ -54,8 +54,17 @@ def test_ops_02_pgbouncer_transaction_pooling_turns_off_server_side_cursors_and_
 def test_ops_02_without_pgbouncer_postgresql_keeps_cursors_and_prepared_statements():
     read = _settings(DATABASE_URL="postgres://app@127.0.0.1:5432/disputes")
     assert read["disable_cursors"] is False
-    assert not read["has_prepare_threshold"]
+    # Issue 13: bound by the server and prepared after 5 runs, so PostgreSQL plans a hot
+    # query once per connection (Django would leave psycopg's threshold at None: never).
+    assert read["options"]["prepare_threshold"] == 5
+    assert read["options"]["server_side_binding"] is True
     assert read["health_checks"] is True
+
+
+def test_issue_13_prepared_statements_can_be_turned_off():
+    read = _settings(DATABASE_URL="postgres://app@127.0.0.1:5432/disputes", PREPARED_STATEMENTS="false")
+    assert not read["has_prepare_threshold"]
+    assert "server_side_binding" not in read["options"]
 
 
 def test_ops_02_with_redis_the_cache_sessions_rate_limits_and_broker_are_shared():

@@ -108,3 +108,24 @@ def test_ntf_01_a_notification_costs_a_bounded_number_of_calls(seller_client, se
     _discussions(seller_account, buyer, 20)
     twenty, _ = _cost(seller_client, "/notifications/")
     assert twenty - five < 20 * 200  # 160 measured, most of it the text of the notification
+
+
+def test_issue_13_on_postgresql_the_seller_lists_queries_are_prepared_and_not_planned_each_time(
+    seller_client, seller_account, buyer
+):
+    """The counts and the page of the seller's list run as prepared statements of the
+    connection after a few requests: PostgreSQL plans them once (planning cost up to half
+    of a page's database time), for any seller and any moment (bound parameters)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's (DATABASE_URL=postgres://…)")
+    _discussions(seller_account, buyer, 5)
+    for _n in range(7):
+        assert seller_client.get("/seller/discussions/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = dict(cursor.fetchall())
+    list_statements = [s for s in prepared if "discussions_discussion" in s and "seller_account_id" in s]
+    assert len(list_statements) >= 2, prepared  # the counts and the page
+    assert all(prepared[s] >= 2 for s in list_statements)
