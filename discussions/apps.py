@@ -20,6 +20,7 @@ class DiscussionsConfig(AppConfig):
         from . import (
             demo,
             history,  # noqa: F401 (connects what makes both parties' history stale)
+            list_counts,  # noqa: F401 (and the seller list's counts)
         )
 
         order_event_recorded.connect(_on_order_event, dispatch_uid="discussions_on_order_event")

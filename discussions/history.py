@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from core.prepared import PreparedQuery
 from core.versioned import cached_at_version, replace_versions
 
-from .models import UPDATE_WATCHED, Discussion, discussions_updated
+from .models import HISTORY_WATCHED, Discussion, discussions_updated
 
 TIMEOUT = 300
 
@@ -72,7 +72,7 @@ _HISTORY = {party: _history_query(party) for party in _PARTIES}
 
 def version_key(party, party_id):
     """The version of a party's Discussions ("buyer" or "seller" account), replaced by every
-    write to a column of UPDATE_WATCHED (the sales-quality panel is kept under it too)."""
+    write to a column of HISTORY_WATCHED (the sales-quality panel is kept under it too)."""
     return f"discussions:history:{party}:{party_id}:version"
 
 
@@ -111,7 +111,7 @@ def history_changed(parties):
 
 @receiver(post_save, sender=Discussion, dispatch_uid="discussions_history_saved")
 def _discussion_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or update_fields is None or not UPDATE_WATCHED.isdisjoint(update_fields):
+    if created or update_fields is None or not HISTORY_WATCHED.isdisjoint(update_fields):
         history_changed([(instance.buyer_id, instance.seller_account_id)])
 
 
@@ -121,5 +121,6 @@ def _discussion_deleted(sender, instance, **kwargs):
 
 
 @receiver(discussions_updated, sender=Discussion, dispatch_uid="discussions_history_updated")
-def _discussions_updated(sender, parties, **kwargs):
-    history_changed(parties)
+def _discussions_updated(sender, parties, fields, **kwargs):
+    if not HISTORY_WATCHED.isdisjoint(fields):
+        history_changed(parties)

@@ -288,31 +288,6 @@ def buyer_discussions(user_id, status=None, search=None):
     return ListedDiscussions(where, params, BUYER_ORDER, count)
 
 
-def seller_counts(account_id, now):
-    """The count line of the seller's list and the number of all their Discussions:
-    {"open", "needs_reply", "overdue", "all"}; needing the seller's reply: open, the last
-    message not the seller's; overdue: open, past the reply deadline, without the
-    seller's reply. One round trip of two index-only scans (dsc_seller_open_counts_idx
-    holds every column the three counts test; dsc_seller_closed_idx)."""
-    table = Discussion._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*),"
-            " COUNT(*) FILTER (WHERE NOT last_message_status = %s),"
-            " COUNT(*) FILTER (WHERE seller_replied_at IS NULL AND reply_due_at <= %s),"
-            f" (SELECT COUNT(*) FROM {table} WHERE seller_account_id = %s AND NOT is_open)"
-            f" FROM {table} WHERE seller_account_id = %s AND is_open",
-            [
-                Discussion.LastMessageStatus.SELLER_REPLIED.value,
-                connection.ops.adapt_datetimefield_value(now),
-                account_id,
-                account_id,
-            ],
-        )
-        open_count, needs_reply, overdue, closed = cursor.fetchone()
-    return {"open": open_count, "needs_reply": needs_reply, "overdue": overdue, "all": open_count + closed}
-
-
 def seller_discussions(account_id, filters, counts, now, search=None):
     """The seller's Discussions that `filters` (DiscussionFilterForm's cleaned data)
     and `search` (discussions.search, UX-06) select, with their number: one of `counts`

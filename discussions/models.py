@@ -99,12 +99,17 @@ QUEUE_WAITING_FROM = Case(
 # UPDATE_WATCHED sends `discussions_updated` with the parties of the rows it changed
 # (as [(buyer_id, seller_account_id)]): both parties' history in the case view and the
 # seller's sales-quality figures are kept in the cache and must be told (issue 13,
-# discussions.history). Every column they read is listed.
-UPDATE_WATCHED = frozenset(
+# discussions.history), and so are the counts of the seller's list (discussions.
+# list_counts). Every column they read is listed; the signal says which were written.
+HISTORY_WATCHED = frozenset(
     {"status", "is_open", "help_requested_at", "seller_ignored_mediator_at", "buyer", "buyer_id"}
     | {"seller_account", "seller_account_id", "created_at", "first_reply_seconds", "reply_due_at"}
     | {"closed_at", "close_reason", "unresolved_at", "mediator_joined_at"}
 )
+LIST_COUNTS_WATCHED = frozenset(
+    {"is_open", "last_message_status", "seller_replied_at", "reply_due_at", "seller_account", "seller_account_id"}
+)
+UPDATE_WATCHED = HISTORY_WATCHED | LIST_COUNTS_WATCHED
 discussions_updated = Signal()
 
 
@@ -116,7 +121,7 @@ class DiscussionQuerySet(models.QuerySet):
         parties = list(self.order_by().values_list("buyer_id", "seller_account_id").distinct())
         updated = super().update(**kwargs)
         if updated:
-            discussions_updated.send(sender=self.model, parties=parties)
+            discussions_updated.send(sender=self.model, parties=parties, fields=frozenset(kwargs))
         return updated
 
     update.alters_data = True

@@ -21,7 +21,7 @@ from core.once import Submission, already_done, posted_number, token_input
 from core.uploads import file_name_for
 from orders.access import get_buyer_order, seller_account_for
 
-from . import detail_presenters, list_presenters, presenters, quality, rules, search, services
+from . import detail_presenters, list_counts, list_presenters, presenters, quality, rules, search, services
 from .access import (
     get_attachment_for,
     get_buyer_discussion,
@@ -286,7 +286,7 @@ def seller_list(request):
     now = timezone.now()
     filters, filter_fields = list_presenters.seller_filters(request.GET)
     found, search_context = _search_context(request)
-    counts = list_presenters.seller_counts(account.pk, now)
+    counts = list_counts.seller_counts(account.pk, now)
     # Sorted by deadline: those waiting for a reply first, soonest deadline first.
     listed = list_presenters.seller_discussions(account.pk, filters, counts, now, search=found)
     page = list_presenters.ListPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))

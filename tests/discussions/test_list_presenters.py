@@ -1,16 +1,19 @@
 """The Discussion lists and the notifications page as discussions.list_presenters writes
 them (issue 13): the same texts as Django's formatting and URL reversal, escaped, and
-counts that follow every change at once (read, never cached)."""
+counts that follow every change at once (kept in the cache under a version every change
+replaces, discussions.list_counts, and counted again when a deadline passes)."""
 
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.templatetags.ui import market_time
-from discussions import list_presenters, services
+from discussions import list_counts, list_presenters, services
 from discussions.models import Discussion, Role
 from orders.models import Market, OrderLine
 from tests.discussions.conftest import make_order, open_discussion
@@ -143,3 +146,30 @@ def test_reasons_are_shown_in_the_reader_language(client, seller, seller_account
     client.cookies["django_language"] = "en"
     body = client.get("/seller/discussions/").content.decode()
     assert ">I did not receive the product<br>" in body and "Nie otrzymałem produktu" not in body
+
+
+def test_dsc_10_the_kept_counts_are_counted_again_when_a_reply_deadline_passes(seller_account, buyer):
+    """Overdue changes with time alone: the kept counts hold until just before the soonest
+    future deadline of a Discussion waiting for the seller, then are counted again."""
+    discussions = _open(seller_account, buyer, 2, start=timezone.now() - timedelta(hours=3))
+    deadlines = sorted(Discussion.objects.filter(seller_account=seller_account).values_list("reply_due_at", flat=True))
+    before = deadlines[0] - timedelta(seconds=1)
+    assert list_counts.seller_counts(seller_account.pk, before) == {"open": 2, "needs_reply": 2, "overdue": 0, "all": 2}
+    with CaptureQueriesContext(connection) as queries:
+        assert list_counts.seller_counts(seller_account.pk, before)["overdue"] == 0
+    assert len(queries) == 0  # kept
+    assert list_counts.seller_counts(seller_account.pk, deadlines[0])["overdue"] == 1
+    assert list_counts.seller_counts(seller_account.pk, deadlines[1])["overdue"] == 2
+    assert len(discussions) == 2
+
+
+def test_dsc_10_the_kept_counts_follow_queryset_updates(seller_account, buyer):
+    discussions = _open(seller_account, buyer, 3)
+    now = timezone.now()
+    assert list_counts.seller_counts(seller_account.pk, now)["needs_reply"] == 3
+    Discussion.objects.filter(pk=discussions[0].pk).update(
+        last_message_status=Discussion.LastMessageStatus.SELLER_REPLIED, seller_replied_at=now
+    )
+    assert list_counts.seller_counts(seller_account.pk, now) == {"open": 3, "needs_reply": 2, "overdue": 2, "all": 3}
+    Discussion.objects.filter(pk=discussions[1].pk).update(is_open=False, status=Discussion.Status.RESOLVED)
+    assert list_counts.seller_counts(seller_account.pk, now) == {"open": 2, "needs_reply": 1, "overdue": 1, "all": 3}
