@@ -9,8 +9,10 @@ api.issue_mapping.
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from core.instants import InstantMicros, instant
+from discussions import list_counts
 from discussions.models import Attachment, Discussion, Message, Role
 from orders.models import Market
 
@@ -226,8 +228,13 @@ def listed_discussions(account_id, checkout_form_id, statuses):
 
 
 def listed_count(filters):
-    """totalCount: an index-only count of the account's Discussions (one group: they all
-    have the account), compiled once per filters (api.compiled)."""
+    """totalCount: without filters, the number of all the account's Discussions that the
+    seller's list keeps in the cache (discussions.list_counts); with filters, an
+    index-only count of them (one group: they all have the account), compiled once per
+    filters (api.compiled)."""
+    account_id, checkout_form_id, statuses = filters
+    if checkout_form_id is None and statuses is None:
+        return list_counts.seller_counts(account_id, timezone.now())["all"]
     _names, rows = compiled.rows(
         ("issue-count", *filters),
         lambda: (

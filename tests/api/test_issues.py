@@ -208,6 +208,15 @@ def test_api_01_list_pages_with_limit_and_offset(api, bulk_offer, buyer):
     assert {default["totalCount"], page_1["totalCount"], page_2["totalCount"], beyond["totalCount"]} == {3}
 
 
+def test_api_01_total_count_follows_a_discussion_opened_after_the_last_list(api, bulk_offer, buyer):
+    """totalCount without filters is the count the seller's list keeps in the cache
+    (discussions.list_counts): a new Discussion shows in the next answer at once."""
+    open_discussion(make_order(bulk_offer, buyer), now=OPENED)
+    assert body(api.get("/sale/issues"))["totalCount"] == 1
+    open_discussion(make_order(bulk_offer, buyer), now=OPENED + HOUR)
+    assert body(api.get("/sale/issues"))["totalCount"] == 2
+
+
 @pytest.mark.parametrize(
     ("query", "path"),
     [
