@@ -16,7 +16,10 @@ db = s.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"],
     "disable_cursors": db.get("DISABLE_SERVER_SIDE_CURSORS", False),
-    "options": {k: v for k, v in db.get("OPTIONS", {}).items() if k in ("prepare_threshold", "connect_timeout", "server_side_binding")},
+    "options": {
+        k: v for k, v in db.get("OPTIONS", {}).items()
+        if k in ("prepare_threshold", "connect_timeout", "server_side_binding")
+    },
     "has_prepare_threshold": "prepare_threshold" in db.get("OPTIONS", {}),
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "health_checks": db.get("CONN_HEALTH_CHECKS"),
