@@ -213,6 +213,8 @@ class _PreparedOrderPages:
         self.account_id, self.show = account_id, show
 
     def __getitem__(self, page):
+        if page.stop <= page.start:  # an empty tab's page (a query of no rows does not compile)
+            return []
         show = self.show
         key = (show, page.start, page.stop)
         query = self._queries.get(key)

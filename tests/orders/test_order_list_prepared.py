@@ -44,3 +44,9 @@ def test_ord_09_a_prepared_tab_page_shows_what_the_queryset_gives(show):
             expected = list(_seller_orders(account.pk, show, None)[page])
             assert _PreparedOrderPages(account.pk, show)[page] == expected
             assert all(row["pk"] for row in expected)
+
+
+def test_ord_09_an_empty_tab_shows_no_rows():
+    account = SellerAccountFactory()
+    assert _PreparedOrderPages(account.pk, "")[slice(0, 0)] == []
+    assert _PreparedOrderPages(account.pk, "unpaid")[slice(0, 20)] == []
