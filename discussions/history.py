@@ -15,13 +15,11 @@ Writes that bypass both (bulk inserts of bench and demo data, raw SQL) are seen 
 """
 
 from django.db.models import Count, Q
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from core.prepared import PreparedQuery
 from core.versioned import cached_at_version, replace_versions
 
-from .models import HISTORY_WATCHED, Discussion, discussions_updated
+from .models import HISTORY_WATCHED, Discussion, on_discussion_writes
 
 TIMEOUT = 300
 
@@ -109,18 +107,4 @@ def history_changed(parties):
     replace_versions(sorted(keys))
 
 
-@receiver(post_save, sender=Discussion, dispatch_uid="discussions_history_saved")
-def _discussion_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or update_fields is None or not HISTORY_WATCHED.isdisjoint(update_fields):
-        history_changed([(instance.buyer_id, instance.seller_account_id)])
-
-
-@receiver(post_delete, sender=Discussion, dispatch_uid="discussions_history_deleted")
-def _discussion_deleted(sender, instance, **kwargs):
-    history_changed([(instance.buyer_id, instance.seller_account_id)])
-
-
-@receiver(discussions_updated, sender=Discussion, dispatch_uid="discussions_history_updated")
-def _discussions_updated(sender, parties, fields, **kwargs):
-    if not HISTORY_WATCHED.isdisjoint(fields):
-        history_changed(parties)
+on_discussion_writes(HISTORY_WATCHED, history_changed, "discussions_history")

@@ -18,13 +18,11 @@ that bypass both (bulk inserts of bench and demo data, raw SQL) are seen after
 from datetime import UTC, timedelta
 
 from django.db import connection
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
 from core.versioned import cached_at_version, replace_versions
 
-from .models import LIST_COUNTS_WATCHED, Discussion, discussions_updated
+from .models import LIST_COUNTS_WATCHED, Discussion, on_discussion_writes
 
 TIMEOUT = 300
 
@@ -70,22 +68,8 @@ def seller_counts(account_id, now):
 # --- What makes the counts stale --------------------------------------------------------------
 
 
-def _changed(account_ids):
-    replace_versions(sorted({version_key(pk) for pk in account_ids}))
+def _changed(parties):
+    replace_versions(sorted({version_key(seller_account_id) for _buyer_id, seller_account_id in parties}))
 
 
-@receiver(post_save, sender=Discussion, dispatch_uid="discussions_list_counts_saved")
-def _discussion_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or update_fields is None or not LIST_COUNTS_WATCHED.isdisjoint(update_fields):
-        _changed([instance.seller_account_id])
-
-
-@receiver(post_delete, sender=Discussion, dispatch_uid="discussions_list_counts_deleted")
-def _discussion_deleted(sender, instance, **kwargs):
-    _changed([instance.seller_account_id])
-
-
-@receiver(discussions_updated, sender=Discussion, dispatch_uid="discussions_list_counts_updated")
-def _discussions_updated(sender, parties, fields, **kwargs):
-    if not LIST_COUNTS_WATCHED.isdisjoint(fields):
-        _changed([seller_account_id for _buyer_id, seller_account_id in parties])
+on_discussion_writes(LIST_COUNTS_WATCHED, _changed, "discussions_list_counts")

@@ -24,6 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -111,6 +112,28 @@ LIST_COUNTS_WATCHED = frozenset(
 )
 UPDATE_WATCHED = HISTORY_WATCHED | LIST_COUNTS_WATCHED
 discussions_updated = Signal()
+
+
+def on_discussion_writes(watched, changed, name):
+    """Call `changed(parties)` ([(buyer_id, seller_account_id)]) whenever a Discussion is
+    created or deleted, saved with a column of `watched` (or all columns), or changed by a
+    QuerySet.update() of one: what a value kept in the cache from these columns must be
+    told. `name` makes the receivers' dispatch_uids."""
+
+    def saved(sender, instance, created, update_fields=None, **kwargs):
+        if created or update_fields is None or not watched.isdisjoint(update_fields):
+            changed([(instance.buyer_id, instance.seller_account_id)])
+
+    def deleted(sender, instance, **kwargs):
+        changed([(instance.buyer_id, instance.seller_account_id)])
+
+    def updated(sender, parties, fields, **kwargs):
+        if not watched.isdisjoint(fields):
+            changed(parties)
+
+    post_save.connect(saved, sender=Discussion, weak=False, dispatch_uid=f"{name}_saved")
+    post_delete.connect(deleted, sender=Discussion, weak=False, dispatch_uid=f"{name}_deleted")
+    discussions_updated.connect(updated, sender=Discussion, weak=False, dispatch_uid=f"{name}_updated")
 
 
 class DiscussionQuerySet(models.QuerySet):
