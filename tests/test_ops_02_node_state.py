@@ -39,7 +39,7 @@ def cache_kind(request, settings):
         url = request.getfixturevalue("redis_url")
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "core.cache.RedisCache",
                 "LOCATION": url,
                 "KEY_PREFIX": f"ops-02-{request.node.name}",
             }
@@ -96,7 +96,7 @@ def test_ops_02_a_session_survives_a_redis_restart_and_every_node_reads_it(clien
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": "ops-02-s",
         }

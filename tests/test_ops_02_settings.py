@@ -72,7 +72,8 @@ def test_issue_13_prepared_statements_can_be_turned_off():
 
 def test_ops_02_with_redis_the_cache_sessions_rate_limits_and_broker_are_shared():
     read = _settings(REDIS_URL="redis://10.0.0.5:6379/0")
-    assert read["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache with one redis-py client per pool instead of one per call (issue 13).
+    assert read["cache"] == "core.cache.RedisCache"
     assert read["cache_location"] == "redis://10.0.0.5:6379/0"
     assert read["broker"] == "redis://10.0.0.5:6379/0" and read["orm_broker"] is None
     # Sessions: the cache (Redis) in front, the database behind it (survives a Redis restart).

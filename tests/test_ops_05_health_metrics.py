@@ -48,7 +48,7 @@ def test_ops_05_health_answers_plain_http_even_where_https_is_enforced(client, s
 def test_ops_05_health_answers_503_naming_each_failed_check(client, settings, monkeypatch):
     port = _closed_port()
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
     }
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": f"redis://127.0.0.1:{port}/0"}
     settings.STORAGES = {
@@ -90,7 +90,7 @@ def test_ops_05_with_the_orm_broker_a_failed_database_fails_the_broker_too(clien
 @pytest.mark.django_db
 def test_ops_05_health_with_redis_pings_the_broker(client, settings, redis_url):
     url = redis_url
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url}}
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": url}
     response = client.get("/health/")
     assert response.status_code == 200, response.content
