@@ -47,9 +47,7 @@ def test_ops_05_health_answers_plain_http_even_where_https_is_enforced(client, s
 @pytest.mark.django_db
 def test_ops_05_health_answers_503_naming_each_failed_check(client, settings, monkeypatch):
     port = _closed_port()
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}}
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": f"redis://127.0.0.1:{port}/0"}
     settings.STORAGES = {
         **settings.STORAGES,
