@@ -28,8 +28,12 @@ def notifications(request):
         return {}
     from .models import SellerBlock
 
-    account = getattr(user, "seller_account", None)
-    unread, block_id = _header_facts(user.pk, account.pk if account else None)
+    # Read with the user (orders.backends.AccountModelBackend), else here.
+    facts = getattr(user, "header_facts", None)
+    if facts is None:
+        account = getattr(user, "seller_account", None)
+        facts = _header_facts(user.pk, account.pk if account else None)
+    unread, block_id = facts
     context = {"unread_notifications": unread}
     if block_id is not None:
         context["seller_block"] = SellerBlock.objects.prefetch_related("discussions").get(pk=block_id)

@@ -16,7 +16,7 @@ from core.templatetags.ui import market_time
 from discussions import list_counts, list_presenters, services
 from discussions.models import Discussion, Role
 from orders.models import Market, OrderLine
-from tests.discussions.conftest import make_order, open_discussion
+from tests.discussions.conftest import local, make_order, open_discussion
 from tests.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,9 @@ def test_reasons_are_shown_in_the_reader_language(client, seller, seller_account
 def test_dsc_10_the_kept_counts_are_counted_again_when_a_reply_deadline_passes(seller_account, buyer):
     """Overdue changes with time alone: the kept counts hold until just before the soonest
     future deadline of a Discussion waiting for the seller, then are counted again."""
-    discussions = _open(seller_account, buyer, 2, start=timezone.now() - timedelta(hours=3))
+    # Opened on a working Tuesday a minute apart, so their deadlines are a minute apart (opened
+    # outside business hours, both deadlines would be the same moment).
+    discussions = _open(seller_account, buyer, 2, start=local(2026, 3, 10, 9))
     deadlines = sorted(Discussion.objects.filter(seller_account=seller_account).values_list("reply_due_at", flat=True))
     before = deadlines[0] - timedelta(seconds=1)
     assert list_counts.seller_counts(seller_account.pk, before) == {"open": 2, "needs_reply": 2, "overdue": 0, "all": 2}
