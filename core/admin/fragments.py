@@ -21,6 +21,10 @@ _fragments = {}
 _url_prefixes = {}
 # Distinct permission sets × languages are few; the bound only guards memory.
 CACHE_LIMIT = 1000
+# Changelist rows rendered from their values (core.admin.rows): a few pages of rows per
+# list, language and time zone; about 1 kB each, so the bound is a few tens of MB.
+_rows = {}
+ROWS_LIMIT = 20_000
 
 
 def _forget(**kwargs):
@@ -29,6 +33,7 @@ def _forget(**kwargs):
     _sidebars.clear()
     _fragments.clear()
     _url_prefixes.clear()
+    _rows.clear()
 
 
 def admin_fragment(template_name, key, context):

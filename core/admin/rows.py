@@ -1,5 +1,7 @@
 """Changelist rows rendered as Django's items_for_result renders them, from columns
-prepared once per page (issue 13): model instances or the page's plain values."""
+prepared once per page (issue 13): model instances or the page's plain values; a row read
+as values is rendered once per process and reused while its values stay the same, where
+the ModelAdmin says its columns depend on nothing else (`changelist_rows_pure`)."""
 
 import datetime
 from operator import attrgetter, itemgetter
@@ -15,16 +17,16 @@ from django.contrib.admin.utils import (
 )
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from ..instants import instant
 from .datetimes import DatetimeFormat
-from .fragments import HTML_ESCAPES
+from .fragments import HTML_ESCAPES, ROWS_LIMIT, _rows
 
 
 def changelist_rows(cl):
@@ -40,9 +42,55 @@ def changelist_rows(cl):
         return None
     rows = getattr(cl, "result_rows", None)
     if rows is None:
-        source, rows = _ObjectSource(cl), cl.result_list
-    else:
-        source = _ValueSource(cl)
+        cells = _cells(cl, _ObjectSource(cl))
+        return None if cells is None else [mark_safe("".join([cell(row) for cell in cells])) for row in cl.result_list]
+    source = _ValueSource(cl)
+    if not getattr(cl.model_admin, "changelist_rows_pure", False):
+        cells = _cells(cl, source)
+        return None if cells is None else [mark_safe("".join([cell(row) for cell in cells])) for row in rows]
+    return _reused_rows(cl, source, rows)
+
+
+def _reused_rows(cl, source, rows):
+    """The rows of a list whose cells depend only on the row's values, the language, the
+    time zone and the list's own settings and filters (`changelist_rows_pure`): each row
+    is rendered once per process and such a key, and reused while its values are the
+    same (issue 13). A changed value is another key, so what a row shows is never older
+    than the query that read it."""
+    page = (
+        type(cl.model_admin),
+        tuple(cl.list_display),
+        tuple(cl.list_display_links or ()),
+        cl.preserved_filters,
+        get_language(),
+        str(timezone.get_current_timezone()),
+        get_script_prefix(),
+    )
+    cells = None
+    shown = []
+    for row in rows:
+        key = (page, tuple(row))
+        try:
+            html = _rows.get(key)
+        except TypeError:  # a value that cannot be a key (JSON): rendered every time
+            key, html = None, None
+        if html is None:
+            if cells is None:
+                cells = _cells(cl, source)
+                if cells is None:
+                    return None
+            html = mark_safe("".join([cell(row) for cell in cells]))
+            if key is not None:
+                if len(_rows) >= ROWS_LIMIT:
+                    _rows.clear()
+                _rows[key] = html
+        shown.append(html)
+    return shown
+
+
+def _cells(cl, source):
+    """A function per column of `cl.list_display` giving its cell's markup for a row of
+    `source`, or None for a column it does not know."""
     cells = []
     linked = False
     for index, name in enumerate(cl.list_display):
@@ -58,7 +106,7 @@ def changelist_rows(cl):
             linked = True
         else:
             cells.append(_plain_cell(classes, shown))
-    return [mark_safe("".join([cell(row) for cell in cells])) for row in rows]
+    return cells
 
 
 class _ObjectSource:

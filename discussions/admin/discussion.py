@@ -103,6 +103,9 @@ class DiscussionAdmin(
     list_select_related = ["market", "seller_account__user", "buyer", "mediator"]
     search_fields = ["=id", "buyer__username", "seller_account__user__username", "line__title", "=order__id"]
     date_hierarchy = "created_at"
+    # Each row's cells depend only on its values (changelist_values), the language and the
+    # time zone: a row is rendered once and reused while they stay the same (issue 13).
+    changelist_rows_pure = True
     inlines = [ProposalInline]
     actions = ["join_selected"]
     fieldsets = [

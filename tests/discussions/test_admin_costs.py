@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from discussions import services, tasks
+from discussions.admin.discussion import DiscussionAdmin
 from discussions.models import Attachment, Discussion, Message, Proposal, Role, Solution
 from tests.costs import request_cost
 from tests.discussions.conftest import DAY, HOUR, OPENED, REPLY_DUE, SECOND, fresh, make_order, open_discussion
@@ -154,7 +155,11 @@ def test_med_01_discussion_list_of_25_rows_costs_a_bounded_number_of_calls_and_q
     assert queries <= 8
 
 
-def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
+def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(
+    mediator_client, seller_account, buyer, monkeypatch
+):
+    # Each row rendered on every request (not reused: see the test after this one).
+    monkeypatch.setattr(DiscussionAdmin, "changelist_rows_pure", False)
     _waiting(seller_account, buyer, 5)
     five, _queries = _cost(mediator_client, reverse(CHANGELIST))
     _waiting(seller_account, buyer, 20)
@@ -162,6 +167,43 @@ def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(mediator_cl
     # About 130 calls a row on SQLite, 80 on PostgreSQL: its plain values and one
     # string, no model instances.
     assert twenty_five - five < 20 * 170
+
+
+def test_issue_13_a_reused_discussion_list_row_costs_a_few_calls(mediator_client, seller_account, buyer):
+    _waiting(seller_account, buyer, 5)
+    five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    _waiting(seller_account, buyer, 20)
+    twenty_five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    # Rendered on the first request; then read and looked up by its values: about 50 calls
+    # on SQLite (reading its values), against 130 when each row is rendered.
+    assert twenty_five - five < 20 * 65
+
+
+def test_issue_13_a_reused_row_shows_its_changed_values_and_the_language(
+    mediator_client, seller_account, buyer, mediator, settings
+):
+    settings.DEBUG = False
+    discussions = _waiting(seller_account, buyer, 3)
+    path = reverse(CHANGELIST)
+
+    def row_of(discussion, response):
+        return next(str(row) for row in response.context["changelist_rows"] if f"/{discussion.pk}/change/" in str(row))
+
+    before = row_of(discussions[0], mediator_client.get(path))
+    assert row_of(discussions[0], mediator_client.get(path)) == before  # reused
+    services.join_discussion(fresh(discussions[0]), mediator=mediator, now=REPLY_DUE + 2 * DAY)
+    response = mediator_client.get(path)
+    after = row_of(discussions[0], response)
+    assert after != before and f'<td class="field-mediator nowrap">{mediator.username}</td>' in after
+    assert [str(row) for row in response.context["changelist_rows"]] == [
+        "".join(result) for result in results(response.context["cl"])
+    ]
+    mediator_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = mediator_client.get(path)
+    assert [str(row) for row in english.context["changelist_rows"]] == [
+        "".join(result) for result in results(english.context["cl"])
+    ]
+    assert row_of(discussions[0], english) != after
 
 
 @pytest.mark.parametrize("params", [{}, {"queue": "needs_mediator", "market": "PL"}, {"o": "3.-9"}])
