@@ -16,6 +16,8 @@ through core.apps):
   rendered once;
 - `rows`: the changelist's rows rendered from columns prepared once;
 - `date_hierarchy`: the changelist's date hierarchy (a skip scan on PostgreSQL);
+- `tables`: the unfiltered list's count and dates kept in the cache under a version of
+  the table that creating or deleting a row replaces;
 - `datetimes`: DatetimeFormat, a page's datetimes formatted once per day and minute.
 
 Nothing here imports an app of ours (orders, discussions, buyers, api, config).
@@ -59,6 +61,7 @@ from .readonly import (
 )
 from .rows import changelist_rows
 from .site import CSRF_TOKEN_MARKER, DeskAdminSite
+from .tables import table_fact, watch_table
 
 __all__ = [
     "CACHE_LIMIT",
@@ -71,6 +74,8 @@ __all__ = [
     "DatetimeFormat",
     "DeskAdminSite",
     "FastChangeListMixin",
+    "table_fact",
+    "watch_table",
     "LazyResultList",
     "MarketFilter",
     "ReadOnlyAdminMixin",

@@ -25,6 +25,7 @@ from ..instants import InstantMicros
 from .date_hierarchy import date_hierarchy_html
 from .fragments import _fragments, admin_fragment, admin_templates, cached_html
 from .rows import changelist_rows
+from .tables import table_fact
 
 FILTER_REFUSED = _("This list cannot be filtered that way; the whole list is shown.")
 
@@ -137,7 +138,9 @@ class CountOnceChangeList(ChangeList):
 
     def count_once(self, request):
         paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
-        result_count = paginator.count
+        # The whole table's count, kept where the ModelAdmin keeps its table's facts
+        # (core.admin.tables); Paginator.count is a cached_property.
+        paginator.count = result_count = table_fact(self.model_admin, "count", lambda: paginator.count)
         can_show_all = result_count <= self.list_max_show_all
         multi_page = result_count > self.list_per_page
         if (self.show_all and can_show_all) or not multi_page:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .fragments import _fragments, admin_fragment, admin_templates
+from .tables import table_fact
 
 
 def date_hierarchy_html(cl, query):
@@ -30,6 +31,33 @@ def date_hierarchy_html(cl, query):
     month_lookup = cl.params.get(month_field)
     day_lookup = cl.params.get(day_field)
     skip = datetimes and _skip_scan_possible(cl, field)
+    if skip:
+        # Nothing filters the list: its dates are facts of the whole table, kept under the
+        # table's version where the ModelAdmin keeps them (core.admin.tables).
+        zone = timezone.get_current_timezone()
+        year_lookup, month_lookup, day_lookup, kind, dates = table_fact(
+            cl.model_admin,
+            f"dates:{field_name}:{zone}",
+            lambda: _period_and_dates(cl, field, field_name, datetimes, True, year_lookup, month_lookup, day_lookup),
+        )
+    else:
+        year_lookup, month_lookup, day_lookup, kind, dates = _period_and_dates(
+            cl, field, field_name, datetimes, False, year_lookup, month_lookup, day_lookup
+        )
+    key = ("dates", type(cl.model_admin), query, str(year_lookup), str(month_lookup), str(day_lookup), kind, dates)
+    cache_key = (tuple(admin_templates(cl.opts, "date_hierarchy.html")), get_language(), key)
+    html = _fragments.get(cache_key)
+    if html is None:
+        context = date_hierarchy_context(
+            cl, field_name, year_lookup, month_lookup, day_lookup, [datetime.date(*d) for d in dates]
+        )
+        html = admin_fragment(admin_templates(cl.opts, "date_hierarchy.html"), key, context)
+    return html
+
+
+def _period_and_dates(cl, field, field_name, datetimes, skip, year_lookup, month_lookup, day_lookup):
+    """(year, month, day lookups, kind, dates): the period the hierarchy shows (narrowed
+    to the one year or month the list holds) and its years, months or days."""
     date_range = None
     if not (year_lookup or month_lookup or day_lookup):
         if skip:
@@ -44,23 +72,13 @@ def date_hierarchy_html(cl, query):
             if first.month == last.month:
                 month_lookup = first.month
     if year_lookup and month_lookup and day_lookup:
-        kind, dates = None, ()
+        return year_lookup, month_lookup, day_lookup, None, ()
+    kind = "day" if year_lookup and month_lookup else "month" if year_lookup else "year"
+    if skip:
+        dates = _distinct_local(cl, field, kind, date_range or _local_range(cl, field))
     else:
-        kind = "day" if year_lookup and month_lookup else "month" if year_lookup else "year"
-        if skip:
-            dates = _distinct_local(cl, field, kind, date_range or _local_range(cl, field))
-        else:
-            dates = list(getattr(cl.queryset, "datetimes" if datetimes else "dates")(field_name, kind))
-        dates = tuple((d.year, d.month, d.day) for d in dates)
-    key = ("dates", type(cl.model_admin), query, str(year_lookup), str(month_lookup), str(day_lookup), kind, dates)
-    cache_key = (tuple(admin_templates(cl.opts, "date_hierarchy.html")), get_language(), key)
-    html = _fragments.get(cache_key)
-    if html is None:
-        context = date_hierarchy_context(
-            cl, field_name, year_lookup, month_lookup, day_lookup, [datetime.date(*d) for d in dates]
-        )
-        html = admin_fragment(admin_templates(cl.opts, "date_hierarchy.html"), key, context)
-    return html
+        dates = list(getattr(cl.queryset, "datetimes" if datetimes else "dates")(field_name, kind))
+    return year_lookup, month_lookup, day_lookup, kind, tuple((d.year, d.month, d.day) for d in dates)
 
 
 def date_hierarchy_context(cl, field_name, year_lookup, month_lookup, day_lookup, dates):

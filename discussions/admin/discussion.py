@@ -28,6 +28,7 @@ from core.admin import (
     readonly_fieldsets_html,
     readonly_inlines_html,
     url_for,
+    watch_table,
 )
 from core.errors import DomainError
 
@@ -106,6 +107,8 @@ class DiscussionAdmin(
     # Each row's cells depend only on its values (changelist_values), the language and the
     # time zone: a row is rendered once and reused while they stay the same (issue 13).
     changelist_rows_pure = True
+    # The unfiltered list's count and dates, kept until a Discussion is created or deleted.
+    changelist_table_version = watch_table(Discussion)
     inlines = [ProposalInline]
     actions = ["join_selected"]
     fieldsets = [
