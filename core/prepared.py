@@ -47,6 +47,29 @@ class _Compiled:
         if missing:
             raise ValueError(f"arguments {sorted(missing)} do not appear among the query's parameters")
 
+    def run(self, connection, arguments=()):
+        """The rows, with the arguments in the placeholders' places, converted as
+        QuerySet.values_list() converts them (lists; tuples when nothing converts)."""
+        params = self.params.copy()
+        for position, index in self.slots:
+            params[position] = arguments[index]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        converters = self.converters
+        if not converters:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, functions, expression in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            converted.append(row)
+        return converted
+
 
 class PreparedQuery:
     """`build(*arguments)` → a values_list() queryset, compiled once per connection."""
@@ -67,31 +90,32 @@ class PreparedQuery:
 
     def rows(self, *arguments, using=DEFAULT_DB_ALIAS):
         """The rows as lists, with the arguments in the placeholders' places."""
-        compiled = self.compiled(len(arguments), using)
-        params = compiled.params.copy()
-        for position, index in compiled.slots:
-            params[position] = arguments[index]
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        converters = compiled.converters
-        if not converters:
-            return rows
-        converted = []
-        for row in rows:
-            row = list(row)
-            for position, functions, expression in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            converted.append(row)
-        return converted
+        return self.compiled(len(arguments), using).run(connections[using], arguments)
 
     def forget(self):
         """Compile again on next use (tests that change the schema or settings)."""
         self._compiled = weakref.WeakKeyDictionary()
+
+
+# Per connection: querysets compiled once by their shape (rows_by_shape).
+_shapes = weakref.WeakKeyDictionary()
+SHAPES_LIMIT = 1000
+
+
+def rows_by_shape(key, build, using=DEFAULT_DB_ALIAS):
+    """The rows of `build()`, a values_list() queryset whose SQL and parameters `key`
+    determines (the caller's promise), compiled once per database connection and key
+    (issue 13): a changelist page of a fixed query, whose key is its ordering and slice."""
+    connection = connections[using]
+    compiled_by_key = _shapes.get(connection)
+    if compiled_by_key is None:
+        compiled_by_key = _shapes[connection] = {}
+    compiled = compiled_by_key.get(key)
+    if compiled is None:
+        if len(compiled_by_key) >= SHAPES_LIMIT:
+            compiled_by_key.clear()
+        compiled = compiled_by_key[key] = _Compiled(build().using(using), [])
+    return compiled.run(connection)
 
 
 @cache

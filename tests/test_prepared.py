@@ -42,3 +42,24 @@ def test_an_argument_that_does_not_reach_the_sql_is_refused():
     query = PreparedQuery(lambda code: Market.objects.filter(pk="PL").values_list("code"))
     with pytest.raises(ValueError):
         query.rows(1)
+
+
+def test_issue_13_a_query_kept_by_its_shape_is_compiled_once_per_key(seller_account):
+    from core.prepared import rows_by_shape
+
+    for _n in range(5):
+        OfferFactory(seller_account=seller_account)
+    built = []
+
+    def page(low, high):
+        def build():
+            built.append((low, high))
+            return Offer.objects.order_by("-pk").values_list(*COLUMNS)[low:high]
+
+        return build
+
+    for _round in range(2):
+        for low, high in ((0, 2), (2, 4), (4, 6)):
+            rows = rows_by_shape(("offers", low, high), page(low, high))
+            assert [tuple(row) for row in rows] == list(Offer.objects.order_by("-pk").values_list(*COLUMNS)[low:high])
+    assert built == [(0, 2), (2, 4), (4, 6)]

@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..instants import InstantMicros
+from ..prepared import rows_by_shape
 from .date_hierarchy import date_hierarchy_html
 from .fragments import _fragments, admin_fragment, admin_templates, cached_html
 from .rows import changelist_rows
@@ -187,8 +188,20 @@ class CountOnceChangeList(ChangeList):
             else:
                 columns.append(f"cl_value_{len(annotations)}")
                 annotations[columns[-1]] = expression
-        queryset = self.result_list.annotate(**annotations) if annotations else self.result_list
-        self.result_rows = list(queryset.values_list(*columns))
+
+        def build():
+            queryset = self.result_list.annotate(**annotations) if annotations else self.result_list
+            return queryset.values_list(*columns)
+
+        query = self.result_list.query
+        if getattr(self.model_admin, "changelist_queryset_fixed", False) and not query.where:
+            # The unfiltered list of a ModelAdmin whose get_queryset() is the same for
+            # every request: its SQL depends only on the order and the page, and is
+            # compiled once per connection (core.prepared.rows_by_shape).
+            key = (type(self.model_admin), tuple(columns), tuple(query.order_by), query.low_mark, query.high_mark)
+            self.result_rows = rows_by_shape(key, build, self.result_list.db)
+        else:
+            self.result_rows = list(build())
         self.result_list = LazyResultList(self.result_list, len(self.result_rows))
 
 

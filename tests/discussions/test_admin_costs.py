@@ -206,6 +206,24 @@ def test_issue_13_a_reused_row_shows_its_changed_values_and_the_language(
     assert row_of(discussions[0], english) != after
 
 
+def test_issue_13_each_page_and_order_of_the_compiled_list_is_djangos(
+    mediator_client, seller_account, buyer, monkeypatch
+):
+    """The unfiltered list's SQL is compiled once per order and page (changelist_queryset_fixed):
+    every page in every order still shows what Django's changelist reads."""
+    monkeypatch.setattr(DiscussionAdmin, "list_per_page", 2)
+    _waiting(seller_account, buyer, 5)
+    seen = []
+    for params in ({}, {"o": "3.-9"}, {"o": "-1"}):
+        for page in (1, 2, 3):
+            for _twice in range(2):
+                response = mediator_client.get(reverse(CHANGELIST), {**params, "p": page})
+                rows = [str(row) for row in response.context["changelist_rows"]]
+                assert rows == ["".join(result) for result in results(response.context["cl"])]
+            seen.append(tuple(rows))
+    assert len(set(seen)) > 3
+
+
 @pytest.mark.parametrize("params", [{}, {"queue": "needs_mediator", "market": "PL"}, {"o": "3.-9"}])
 def test_med_01_discussion_list_rows_are_djangos_rows(mediator_client, seller_account, buyer, mediator, params):
     """The rows of core.admin.changelist_rows are the ones Django's items_for_result
