@@ -27,22 +27,39 @@ def cached_at_version(version_keys, entry_key, compute, timeout, now=None):
 
     With `now`, an entry is also computed again once `now` is past its valid_until (a
     value that changes with time alone, such as a count of overdue orders)."""
-    keys = (version_keys,) if isinstance(version_keys, str) else tuple(version_keys)
-    cached = cache.get_many([*keys, entry_key])
-    versions, entry = tuple(cached.get(key) for key in keys), cached.get(entry_key)
-    if entry is not None and entry[0] == versions and (entry[2] is None or (now is not None and now <= entry[2])):
-        return entry[1]
-    missing = {key: _token() for key, version in zip(keys, versions, strict=True) if version is None}
-    if missing:
-        # Another reader may set a version first: then do not file the entry under ours.
-        added = [cache.add(key, token, None) for key, token in missing.items()]
-        versions = tuple(missing.get(key, version) for key, version in zip(keys, versions, strict=True))
-        if not all(added):
-            versions = None
-    value, valid_until = compute()
-    if versions is not None:
-        cache.set(entry_key, (versions, value, valid_until), timeout)
-    return value
+    return cached_many_at_version([(version_keys, entry_key, compute)], timeout, now)[0]
+
+
+def cached_many_at_version(entries, timeout, now=None):
+    """The values of several `(version_keys, entry_key, compute)` entries, as
+    `cached_at_version` gives each, read in one cache round trip."""
+    entries = [
+        ((keys,) if isinstance(keys, str) else tuple(keys), entry_key, compute) for keys, entry_key, compute in entries
+    ]
+    wanted = []
+    for keys, entry_key, _compute in entries:
+        wanted.extend([*keys, entry_key])
+    cached = cache.get_many(list(dict.fromkeys(wanted)))
+    values = []
+    for keys, entry_key, compute in entries:
+        versions, entry = tuple(cached.get(key) for key in keys), cached.get(entry_key)
+        if entry is not None and entry[0] == versions and (entry[2] is None or (now is not None and now <= entry[2])):
+            values.append(entry[1])
+            continue
+        missing = {key: _token() for key, version in zip(keys, versions, strict=True) if version is None}
+        if missing:
+            # Another reader may set a version first: then do not file the entry under ours.
+            added = [cache.add(key, token, None) for key, token in missing.items()]
+            versions = tuple(missing.get(key, version) for key, version in zip(keys, versions, strict=True))
+            if not all(added):
+                versions = None
+            else:
+                cached.update(missing)  # a later entry under the same version sees it
+        value, valid_until = compute()
+        if versions is not None:
+            cache.set(entry_key, (versions, value, valid_until), timeout)
+        values.append(value)
+    return values
 
 
 def replace_versions(keys):

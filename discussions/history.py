@@ -17,7 +17,7 @@ Writes that bypass both (bulk inserts of bench and demo data, raw SQL) are seen 
 from django.db.models import Count, Q
 
 from core.prepared import PreparedQuery
-from core.versioned import cached_at_version, replace_versions
+from core.versioned import cached_many_at_version, replace_versions
 
 from .models import HISTORY_WATCHED, Discussion, on_discussion_writes
 
@@ -74,23 +74,27 @@ def version_key(party, party_id):
     return f"discussions:history:{party}:{party_id}:version"
 
 
-def _all_counts(party, party_id):
-    """The counts of all of the party's Discussions, as a tuple in _PARTIES' order."""
+def _all_counts_entry(party, party_id):
+    """The cache entry of the counts of all of the party's Discussions (a tuple in
+    _PARTIES' order), for core.versioned."""
 
     def compute():
         rows = _HISTORY[party].rows(party_id)
         return (tuple(rows[0]) if rows else (0,) * len(_PARTIES[party][1])), None
 
-    return cached_at_version(version_key(party, party_id), f"discussions:history:{party}:{party_id}", compute, TIMEOUT)
+    return version_key(party, party_id), f"discussions:history:{party}:{party_id}", compute
 
 
 def party_history(discussion):
     """Both parties' other Discussions (MED-02): the buyer's as a buyer, the seller
-    account's as a seller, as {"buyer": {"total": …, …}, "seller": {…}}."""
+    account's as a seller, as {"buyer": {"total": …, …}, "seller": {…}}; both parties'
+    kept counts read in one cache round trip."""
     own = _counts_of(discussion)
+    entries = [_all_counts_entry(party, getattr(discussion, column)) for party, (column, _c) in _PARTIES.items()]
     history = {}
-    for party, (column, counted) in _PARTIES.items():
-        counts = _all_counts(party, getattr(discussion, column))
+    for (party, (_column, counted)), counts in zip(
+        _PARTIES.items(), cached_many_at_version(entries, TIMEOUT), strict=True
+    ):
         history[party] = {name: count - own[name] for name, count in zip(counted, counts, strict=True)}
     return history
 

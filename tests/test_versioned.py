@@ -35,3 +35,23 @@ def test_issue_13_a_value_that_changes_with_time_is_computed_again_after_valid_u
     assert cached_at_version("v", "entry", compute, 60, NOW) == 1
     assert cached_at_version("v", "entry", compute, 60, NOW + timedelta(seconds=60)) == 1
     assert cached_at_version("v", "entry", compute, 60, NOW + timedelta(seconds=61)) == 2
+
+
+def test_issue_13_several_values_are_read_in_one_round_trip(db, monkeypatch):
+    from django.core.cache import cache
+
+    from core.versioned import cached_many_at_version
+
+    first, second = Counter(), Counter()
+    entries = [("one:version", "one", first), (("one:version", "two:version"), "two", second)]
+    assert cached_many_at_version(entries, 60) == [1, 1]
+    reads = []
+    original = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or original(keys))
+    assert cached_many_at_version(entries, 60) == [1, 1]
+    assert len(reads) == 1 and sorted(reads[0]) == ["one", "one:version", "two", "two:version"]
+    replace_versions(["two:version"])
+    assert cached_many_at_version(entries, 60) == [1, 2]
+    replace_versions(["one:version"])
+    assert cached_many_at_version(entries, 60) == [2, 3]
+    assert (first.calls, second.calls) == (2, 3)
