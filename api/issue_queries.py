@@ -8,6 +8,7 @@ api.issue_mapping.
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -100,7 +101,12 @@ def _newest_party_role():
 
 
 def _seller_wrote():
-    return Exists(Message.objects.filter(discussion=OuterRef("pk"), author_role=Role.SELLER))
+    # Whether the Discussion has a message of the seller: the first one's id IS NOT NULL,
+    # looked up per Discussion through message_discussion_idx. As EXISTS, PostgreSQL
+    # answered it from a hash of every seller message of the table (a scan of all
+    # messages on every page: 0.45 ms at 10,000 messages, growing with the table).
+    first = Message.objects.filter(discussion=OuterRef("pk"), author_role=Role.SELLER).order_by().values("pk")[:1]
+    return IsNull(Subquery(first), False)
 
 
 def _messages_count():
