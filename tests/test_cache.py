@@ -45,3 +45,17 @@ def test_issue_13_the_reused_client_is_still_the_whole_django_cache(redis_cache)
     assert redis_cache.get("a", "gone") == "gone"
     assert redis_cache.touch("counter", 30) is True
     assert redis_cache.delete("counter") is True
+
+
+def test_issue_13_a_count_in_a_window_is_one_round_trip(redis_cache, monkeypatch):
+    import redis.client
+
+    executed = []
+    original = redis.client.Pipeline.execute
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lambda self, *a, **k: executed.append(1) or original(self))
+    assert redis_cache.count_in_window("window", 60) == (1, 60)
+    count, left = redis_cache.count_in_window("window", 60)
+    assert count == 2 and 0 < left <= 60
+    assert len(executed) == 2
+    # An integer entry of the cache, as incr() keeps it.
+    assert redis_cache.get("window") == 2 and redis_cache.incr("window") == 3
