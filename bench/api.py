@@ -60,14 +60,14 @@ SERVER_ENV = {
 
 
 def use_plain_static_files():
-    """The plain static files storage: with DEBUG=False the templates' `{% static %}`
+    """The plain static files storage (URLs kept, as in production): with DEBUG=False the templates' `{% static %}`
     would otherwise need the manifest `collectstatic` writes (the test suite does the
     same). Call it before the first request."""
     from django.conf import settings
 
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {"BACKEND": "core.static_storage.PlainStorage"},
     }
 
 

@@ -255,9 +255,8 @@ STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # Both keep each file's URL once computed (issue 13).
+            "core.static_storage.PlainStorage" if DEBUG else "core.static_storage.ManifestStorage"
         )
     },
 }

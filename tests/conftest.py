@@ -25,7 +25,7 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.AXES_ENABLED = False
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {"BACKEND": "core.static_storage.PlainStorage"},
     }
 
 

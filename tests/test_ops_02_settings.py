@@ -29,6 +29,7 @@ print(json.dumps({
     "broker": s.Q_CLUSTER.get("redis"),
     "orm_broker": s.Q_CLUSTER.get("orm"),
     "storage": s.STORAGES["default"]["BACKEND"],
+    "static_storage": s.STORAGES["staticfiles"]["BACKEND"],
     "storage_options": {
         k: v for k, v in s.STORAGES["default"].get("OPTIONS", {}).items() if k != "client_config"
     },
@@ -110,3 +111,11 @@ def test_ops_05_a_malformed_metrics_network_stops_the_start():
     result = subprocess.run([sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "METRICS_ALLOWED_IPS" in result.stderr
+
+
+def test_issue_13_static_files_keep_their_urls_in_production_and_debug():
+    assert (
+        _settings(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="desk.example")["static_storage"]
+        == "core.static_storage.ManifestStorage"
+    )
+    assert _settings(DEBUG="true")["static_storage"] == "core.static_storage.PlainStorage"
