@@ -10,12 +10,18 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import auth_backends  # noqa: F401 (connects what makes cached permissions stale)
+        from . import (
+            auth_backends,  # noqa: F401 (connects what makes cached permissions stale)
+            template_blocks,
+        )
         from .mediators import sync_mediators_group
         from .schedules import register_schedule, upsert_schedules
 
         # SAFE-01: records of submitted forms are kept until their tokens expired.
         register_schedule("core.forget_form_submissions", "core.once.forget_old_submissions", minutes=15)
+
+        # Issue 13: a root template's blocks found once per compiled template.
+        template_blocks.install()
 
         post_migrate.connect(upsert_schedules, sender=self, dispatch_uid="core_upsert_schedules")
         post_migrate.connect(sync_mediators_group, sender=self, dispatch_uid="core_sync_mediators_group")
