@@ -224,6 +224,31 @@ def test_issue_13_each_page_and_order_of_the_compiled_list_is_djangos(
     assert len(set(seen)) > 3
 
 
+@pytest.mark.parametrize("prepared", [True, False])
+def test_issue_13_the_compiled_list_joins_where_postgresql_keeps_its_plan(
+    mediator_client, seller_account, buyer, prepared, monkeypatch
+):
+    """With prepared statements the unfiltered page's related columns are joins (planned
+    once); without them (behind PgBouncer) scalar subqueries, which plan faster. Both read
+    Django's rows."""
+    import core.prepared
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements.")
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", 5 if prepared else None)
+    monkeypatch.setattr(core.prepared, "_shapes", type(core.prepared._shapes)())
+    _waiting(seller_account, buyer, 3)
+    with CaptureQueriesContext(connection) as queries:
+        response = mediator_client.get(reverse(CHANGELIST))
+    (page,) = [q["sql"] for q in queries if "LIMIT 100" in q["sql"] or "waiting_from" in q["sql"]]
+    joined = (
+        'FROM "discussions_discussion" INNER JOIN' in page or 'FROM "discussions_discussion" LEFT OUTER JOIN' in page
+    )
+    assert joined == prepared and ("(SELECT U0." in page) == (not prepared)
+    rows = [str(row) for row in response.context["changelist_rows"]]
+    assert rows == ["".join(result) for result in results(response.context["cl"])]
+
+
 @pytest.mark.parametrize("params", [{}, {"queue": "needs_mediator", "market": "PL"}, {"o": "3.-9"}])
 def test_med_01_discussion_list_rows_are_djangos_rows(mediator_client, seller_account, buyer, mediator, params):
     """The rows of core.admin.changelist_rows are the ones Django's items_for_result
