@@ -97,6 +97,15 @@ class PreparedQuery:
         self._compiled = weakref.WeakKeyDictionary()
 
 
+def keeps_plans(connection):
+    """Whether PostgreSQL keeps the plan of a query run again on `connection`: psycopg
+    prepares it (prepare_threshold, config.settings); not behind PgBouncer in transaction
+    pooling mode, where nothing outlives a transaction. There a query whose SQL text is
+    the same on every run may use joins, which take longer to plan than to run."""
+    threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
+    return connection.vendor == "postgresql" and threshold is not None
+
+
 # Per connection: querysets compiled once by their shape (rows_by_shape).
 _shapes = weakref.WeakKeyDictionary()
 SHAPES_LIMIT = 1000

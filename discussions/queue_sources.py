@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money
+from core.prepared import keeps_plans
 from orders.models import CommissionRefund, OrderLine, RatingRemovalRequest, SellerAccount
 
 from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock
@@ -77,20 +78,34 @@ _IDS_SLOT = 7_300_001_336
 
 class _Loader:
     """The rows of `build().filter(pk__in=ids)` (a values_list queryset) for one page's
-    ids. On PostgreSQL the query is compiled once per process and connection with its
-    constants written into the SQL, and each call writes the ids in as integers: neither
-    the ORM nor psycopg prepares anything per request (issue 13). Elsewhere, and for
-    columns Django converts, the ORM runs it."""
+    ids, by SQL written once per process and connection (issue 13). Where PostgreSQL
+    keeps plans (`core.prepared.keeps_plans`), the SQL takes the ids as one array
+    (`= ANY(%s)`), so it is the same text for every page and is planned once. Elsewhere
+    on PostgreSQL the constants are written into the SQL and each call writes the ids in
+    as integers: nothing is prepared per request. Elsewhere, and for columns Django
+    converts, the ORM runs it."""
 
     def __init__(self, build):
         self.build = build
         self._sql = weakref.WeakKeyDictionary()
+        self._any = weakref.WeakKeyDictionary()
 
     def rows(self, ids, using):
         connection = connections[using]
+        if keeps_plans(connection):
+            compiled = self._any.get(connection)
+            if compiled is None:
+                compiled = self._any[connection] = self._compile_any(using)
+            if compiled:
+                sql, params, slot = compiled
+                params = list(params)
+                params[slot] = [int(pk) for pk in ids]
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
         pieces = self._sql.get(connection) if connection.vendor == "postgresql" else False
         if pieces is None:
-            compiler = self.build().order_by().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
+            compiler = self._queryset().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
             sql, params = compiler.as_sql()
             fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
             pieces = connection.ops.compose_sql(sql, params).split(f"IN ({_IDS_SLOT})")
@@ -98,10 +113,23 @@ class _Loader:
                 pieces = False
             self._sql[connection] = pieces
         if not pieces:
-            return list(self.build().order_by().filter(pk__in=ids).using(using))
+            return list(self._queryset().filter(pk__in=ids).using(using))
         with connection.cursor() as cursor:
             cursor.execute(f"IN ({', '.join([str(int(pk)) for pk in ids])})".join(pieces))
             return cursor.fetchall()
+
+    def _queryset(self):
+        return self.build().order_by()
+
+    def _compile_any(self, using):
+        """(SQL with `= ANY(%s)` for the ids, its parameters, the ids' position), or False
+        when the SQL cannot be written so (converted columns, other IN lists)."""
+        compiler = self._queryset().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        if compiler.get_converters(fields) or sql.count("IN (%s)") != 1 or list(params).count(_IDS_SLOT) != 1:
+            return False
+        return sql.replace("IN (%s)", "= ANY(%s)"), tuple(params), list(params).index(_IDS_SLOT)
 
 
 _loaders = {}
@@ -214,16 +242,17 @@ class DiscussionSource(QueueSource):
             output_field=DateTimeField(),
         )
         # The related rows' columns as scalar subqueries by primary key rather than joins,
-        # which PostgreSQL plans faster (and reads by index for a page's few rows).
-        return Discussion.objects.annotate(
-            q_title=_column_of(OrderLine, "line_id", "title"),
-            q_buyer=_column_of(User, "buyer_id", "username"),
-            q_seller_name=_column_of(SellerAccount, "seller_account_id", "display_name"),
-            q_seller_username=_column_of(SellerAccount, "seller_account_id", "user__username"),
-            q_mediator=_column_of(User, "mediator_id", "username"),
-            q_assignee=_column_of(User, "assignee_id", "username"),
-            q_deadline=deadline,
-        ).values_list(*cls.COLUMNS)
+        # which PostgreSQL plans faster and reads by index for a page's few rows (joined,
+        # it hashed the whole order lines table for 45 rows).
+        related = {
+            "q_title": _column_of(OrderLine, "line_id", "title"),
+            "q_buyer": _column_of(User, "buyer_id", "username"),
+            "q_seller_name": _column_of(SellerAccount, "seller_account_id", "display_name"),
+            "q_seller_username": _column_of(SellerAccount, "seller_account_id", "user__username"),
+            "q_mediator": _column_of(User, "mediator_id", "username"),
+            "q_assignee": _column_of(User, "assignee_id", "username"),
+        }
+        return Discussion.objects.annotate(**related, q_deadline=deadline).values_list(*cls.COLUMNS)
 
     def load(self, ids):
         # Plain values of the columns shown, not model instances, by a query compiled

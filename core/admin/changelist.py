@@ -22,7 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..instants import InstantMicros
-from ..prepared import rows_by_shape
+from ..prepared import keeps_plans, rows_by_shape
 from .date_hierarchy import date_hierarchy_html
 from .fragments import _fragments, admin_fragment, admin_templates, cached_html
 from .rows import changelist_rows
@@ -183,7 +183,7 @@ class CountOnceChangeList(ChangeList):
         # SQL is fixed and PostgreSQL keeps its plan (prepared statements, not behind
         # PgBouncer), the joins are planned once and read the page in a third of the
         # subqueries' time (0.28 against 0.79 ms for 100 Discussions).
-        joins = fixed and postgresql and connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
+        joins = fixed and keeps_plans(connection)
         # On PostgreSQL a datetime as integer microseconds (core.instants), which psycopg
         # reads in C.
         self.result_micros = set()

@@ -469,3 +469,31 @@ def test_med_01_discussion_list_dates_by_skip_scan_are_djangos(seller_account, b
             for kind in ("year", "month", "day"):
                 expected = [d.replace(tzinfo=None) for d in cl.queryset.datetimes("created_at", kind)]
                 assert _distinct_local(cl, field, kind, found) == expected, (zone, kind)
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_issue_13_the_queues_rows_are_read_by_one_sql_text_where_postgresql_keeps_plans(
+    mediator_client, seller_account, buyer, prepared, monkeypatch, settings
+):
+    """Where PostgreSQL keeps plans, a queue page's Discussions are read by SQL that takes
+    their ids as one array: the same text for every page, planned once. Behind PgBouncer
+    the ids are written into the SQL."""
+    from discussions import queue_sources
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements.")
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", 5 if prepared else None)
+    monkeypatch.setattr(queue_sources, "_loaders", {})
+    monkeypatch.setattr("discussions.admin.mediators_queue.QUEUE_PAGE_SIZE", 3)
+    discussions = _waiting(seller_account, buyer, 6)
+    texts = []
+    for page in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            response = mediator_client.get(reverse(QUEUE), {"page": page})
+        (loaded,) = [q["sql"] for q in queries if '"q_title"' in q["sql"]]
+        texts.append(loaded)
+        shown = {item.url for item in response.context["items"]}
+        assert len(shown) == 3
+    assert ("= ANY(" in texts[0]) == prepared
+    # The logged SQL has the ids in; the text sent differs by them only where it is inlined.
+    assert {d.pk for d in discussions} >= {int(n) for n in re.findall(r"discussion/(\d+)/change", str(shown))}
