@@ -225,21 +225,27 @@ def page_rows(where, params, order_by, offset, limit):
     ids are found first, from the index alone where it holds every column `where` and
     `order_by` test (the seller's list without filters: dsc_seller_list_idx), so that a
     page far down the list does not sort the seller's Discussions; then only its rows
-    are read and joined."""
+    are read and joined.
+
+    The page's LIMIT and OFFSET are written into the SQL (integers), not passed as
+    parameters: PostgreSQL then keeps one plan per page (prepared statements) instead of
+    planning the query on every run (0.5 ms), which it did while the LIMIT was a
+    parameter, as a plan for an unknown LIMIT costs more than one for 25 rows."""
     table = Discussion._meta.db_table
+    limit, offset = int(limit), int(offset)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT d.id, d.created_at, d.reason, d.status, d.is_open,"
             " d.mediator_joined_at IS NOT NULL AND d.mediation_concluded_at IS NULL,"
             " d.last_message_status, d.reply_due_at, d.seller_replied_at IS NULL,"
             " l.title, m.time_zone, u.username, m.domain"
-            f" FROM (SELECT d.id FROM {table} d WHERE {where} ORDER BY {order_by} LIMIT %s OFFSET %s) page"
+            f" FROM (SELECT d.id FROM {table} d WHERE {where} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}) page"
             f" JOIN {table} d ON d.id = page.id"
             f" JOIN {OrderLine._meta.db_table} l ON l.id = d.line_id"
             f" JOIN {Market._meta.db_table} m ON m.code = d.market_id"
             f" JOIN {get_user_model()._meta.db_table} u ON u.id = d.buyer_id"
             f" ORDER BY {order_by}",
-            [*params, limit, offset],
+            params,
         )
         rows = cursor.fetchall()
     if not connection.features.supports_timezones:
@@ -359,7 +365,8 @@ def _kind_labels(language):
 
 def _latest_notifications(user_id, limit):
     """The user's latest notifications (ntf_recipient_idx), with what the page needs of
-    their Discussion and its market."""
+    their Discussion and its market. The LIMIT is in the SQL's text, so that PostgreSQL
+    keeps one plan for it (see page_rows)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n.kind, n.params, n.created_at, n.read_at, n.discussion_id, d.buyer_id,"
@@ -367,8 +374,8 @@ def _latest_notifications(user_id, limit):
             f" FROM {Notification._meta.db_table} n"
             f" LEFT JOIN {Discussion._meta.db_table} d ON d.id = n.discussion_id"
             f" LEFT JOIN {Market._meta.db_table} m ON m.code = d.market_id"
-            " WHERE n.recipient_id = %s ORDER BY n.created_at DESC, n.id DESC LIMIT %s",
-            [user_id, limit],
+            f" WHERE n.recipient_id = %s ORDER BY n.created_at DESC, n.id DESC LIMIT {int(limit)}",
+            [user_id],
         )
         return cursor.fetchall()
 
