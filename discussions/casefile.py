@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HTML_ESCAPES
 from core.money import money
-from core.prepared import PreparedQuery, RowReader
+from core.prepared import PreparedQuery, RowReader, rows_together
 from orders.models import Market, Order, OrderEvent, OrderLine, SellerAccount
 
 from .models import Compensation, Discussion, Message, Proposal, Role, StatusChange
@@ -178,26 +178,45 @@ _COMPENSATIONS = PreparedQuery(
 )
 
 
-def proposals(discussion):
-    """The Discussion's proposals (Proposal's order) as model instances."""
+def case_rows(discussion):
+    """Everything the case view reads of the Discussion's history, in one round trip
+    (core.prepared.rows_together): {"messages", "events", "status_changes",
+    "compensations", "proposals": rows}."""
+    names = ("messages", "events", "status_changes", "compensations", "proposals")
+    calls = [
+        (_MESSAGES, (discussion.pk,)),
+        (_EVENTS, (discussion.order_id,)),
+        (_STATUS_CHANGES, (discussion.pk,)),
+        (_COMPENSATIONS, (discussion.pk,)),
+        (_PROPOSALS, (discussion.pk,)),
+    ]
+    return dict(zip(names, rows_together(calls), strict=True))
+
+
+def proposals(discussion, rows=None):
+    """The Discussion's proposals (Proposal's order) as model instances; from `rows`
+    (case_rows) when the caller has them."""
     names = [f.attname for f in Proposal._meta.concrete_fields]
     found = []
-    for row in _PROPOSALS.rows(discussion.pk):
+    for row in rows["proposals"] if rows is not None else _PROPOSALS.rows(discussion.pk):
         proposal = Proposal.from_db(DEFAULT_DB_ALIAS, names, row)
         Proposal.discussion.field.set_cached_value(proposal, discussion)
         found.append(proposal)
     return found
 
 
-def timeline(discussion, proposals=None):
-    """Everything that happened, oldest first; `proposals` when the caller has them."""
+def timeline(discussion, proposals=None, rows=None):
+    """Everything that happened, oldest first; `proposals` when the caller has them, and
+    `rows` (case_rows) when it has read them."""
+    if rows is None:
+        rows = case_rows(discussion)
     market = discussion.market
     entries = []
     language_names = {code: str(name) for code, name in settings.LANGUAGES}
     roles = {value: str(label) for value, label in Role.choices}
     head, tail = _url_prefix("discussions:attachment")
     messages = {}
-    for row in _MESSAGES.rows(discussion.pk):
+    for row in rows["messages"]:
         pk, author, role, kind, text, language, auto_code, auto_params, created_at, hidden_at = row[:10]
         attachment_pk, name, size = row[10:]
         entry = messages.get(pk)
@@ -223,7 +242,7 @@ def timeline(discussion, proposals=None):
             )
     events = dict(OrderEvent.Kind.choices)
     order_role = str(_("Order"))
-    for kind, occurred_at, actor, data in _EVENTS.rows(discussion.order_id):
+    for kind, occurred_at, actor, data in rows["events"]:
         details = _event_details(data, market)
         entries.append(
             TimelineEntry(
@@ -237,7 +256,7 @@ def timeline(discussion, proposals=None):
     statuses = dict(Discussion.Status.choices)
     close_reasons = dict(Discussion.CloseReason.choices)
     is_open, closed = str(_("open")), str(_("closed"))
-    for at, actor, role, from_status, to_status, to_open, close_reason, note in _STATUS_CHANGES.rows(discussion.pk):
+    for at, actor, role, from_status, to_status, to_open, close_reason, note in rows["status_changes"]:
         text = str(statuses.get(to_status, to_status))
         if from_status and from_status != to_status:
             text = f"{statuses.get(from_status, from_status)} → {text}"
@@ -250,7 +269,7 @@ def timeline(discussion, proposals=None):
             TimelineEntry(at=at, kind="status", who=actor or "", role=roles.get(role, role), role_code=role, text=text)
         )
     if proposals is None:
-        proposals = globals()["proposals"](discussion)
+        proposals = globals()["proposals"](discussion, rows)
     for proposal in proposals:
         text = proposal.get_solution_display()
         if proposal.amount is not None:
@@ -262,7 +281,7 @@ def timeline(discussion, proposals=None):
             TimelineEntry(at=proposal.created_at, kind="proposal", who="", role=roles[Role.SELLER], text=str(text))
         )
     protect = str(_("Allegro Protect"))
-    for granted_at, granted_by, amount, reason in _COMPENSATIONS.rows(discussion.pk):
+    for granted_at, granted_by, amount, reason in rows["compensations"]:
         entries.append(
             TimelineEntry(
                 at=granted_at,

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.prepared import PreparedQuery
-from orders.models import Market, Offer
+from orders.models import Market, Offer, SellerAccount
 from tests.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,28 @@ def test_issue_13_a_query_kept_by_its_shape_is_compiled_once_per_key(seller_acco
             rows = rows_by_shape(("offers", low, high), page(low, high))
             assert [tuple(row) for row in rows] == list(Offer.objects.order_by("-pk").values_list(*COLUMNS)[low:high])
     assert built == [(0, 2), (2, 4), (4, 6)]
+
+
+def test_issue_13_queries_run_together_answer_as_each_alone_and_are_counted(seller_account, monkeypatch):
+    from core.prepared import rows_together
+
+    offers = [OfferFactory(seller_account=seller_account) for _n in range(3)]
+    query = PreparedQuery(_offers)
+    accounts = PreparedQuery(lambda pk: SellerAccount.objects.filter(pk=pk).values_list("pk", "display_name"))
+    pipelines = []
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        original = psycopg.Connection.pipeline
+        monkeypatch.setattr(psycopg.Connection, "pipeline", lambda self: pipelines.append(1) or original(self))
+    calls = [(query, (offer.pk,)) for offer in offers] + [(query, (-1,)), (accounts, (seller_account.pk,))]
+    for _round in range(7):  # prepared by psycopg after five runs
+        with CaptureQueriesContext(connection) as queries:
+            together = rows_together(calls)
+        assert len(queries) == len(calls)
+        assert [[tuple(row) for row in rows] for rows in together] == [
+            [tuple(row) for row in q.rows(*arguments)] for q, arguments in calls
+        ]
+    assert together[3] == [] and together[4][0][0] == seller_account.pk
+    # PostgreSQL: sent together, in psycopg's pipeline mode.
+    assert len(pipelines) == (7 if connection.vendor == "postgresql" else 0)

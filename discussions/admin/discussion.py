@@ -198,11 +198,11 @@ class DiscussionAdmin(
         extra_context = {**(extra_context or {}), **(self.case_file(request, discussion) if discussion else {})}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def case_file(self, request, discussion, proposals=None):
+    def case_file(self, request, discussion, proposals=None, rows=None):
         """What the case view adds to a change form: title, timeline, both parties'
-        history and the mediator's buttons."""
+        history and the mediator's buttons (`rows`: casefile.case_rows, when read)."""
         changelist = reverse("admin:discussions_discussion_changelist")
-        timeline = casefile.timeline(discussion, proposals=proposals)
+        timeline = casefile.timeline(discussion, proposals=proposals, rows=rows)
         return {
             "title": _("Case of Discussion %(number)s") % {"number": discussion.number},
             "timeline": timeline,
@@ -243,9 +243,11 @@ class DiscussionAdmin(
         (same fieldsets, inline, buttons and links), rendered from plain values."""
         inlines = []
         proposals = None
+        # The timeline's and the inline's rows, in one round trip.
+        rows = casefile.case_rows(discussion)
         for inline in self.get_inline_instances(request, discussion):
             if inline.model is Proposal:
-                objects = proposals = casefile.proposals(discussion)
+                objects = proposals = casefile.proposals(discussion, rows)
             else:
                 objects = list(inline.get_queryset(request).filter(discussion=discussion))
             inlines.append((inline, objects))
@@ -253,7 +255,7 @@ class DiscussionAdmin(
         history_url = url_for("admin:discussions_discussion_history", quote(discussion.pk))
         context = {
             **self.admin_site.each_context(request),
-            **self.case_file(request, discussion, proposals),
+            **self.case_file(request, discussion, proposals, rows),
             "subtitle": str(discussion),
             "object_id": str(discussion.pk),
             "original": discussion,
