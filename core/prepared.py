@@ -118,13 +118,19 @@ def rows_together(calls, using=DEFAULT_DB_ALIAS):
     """The rows of several prepared queries, `[(query, arguments), ...]`, in that order. On
     PostgreSQL they are sent together in psycopg's pipeline mode: one round trip for all
     of them instead of one each (a case view's five reads: 1.0 ms one after the other,
-    0.4 ms together). Elsewhere, or where libpq has no pipeline mode, one after the
-    other. Each still goes through Django's cursor (query logging and counting)."""
+    0.4 ms together). Elsewhere, where libpq has no pipeline mode, and behind PgBouncer's
+    transaction pooling (settings.PGBOUNCER_TRANSACTION_POOLING), one after the other.
+    Each still goes through Django's cursor (query logging and counting)."""
     import psycopg
 
     connection = connections[using]
     compiled = [(query.compiled(len(arguments), using), arguments) for query, arguments in calls]
-    if connection.vendor != "postgresql" or len(compiled) < 2 or not psycopg.Pipeline.is_supported():
+    if (
+        connection.vendor != "postgresql"
+        or len(compiled) < 2
+        or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")  # behind PgBouncer
+        or not psycopg.Pipeline.is_supported()
+    ):
         return [query.run(connection, arguments) for query, arguments in compiled]
     connection.ensure_connection()
     cursors = []

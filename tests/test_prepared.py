@@ -88,3 +88,17 @@ def test_issue_13_queries_run_together_answer_as_each_alone_and_are_counted(sell
     assert together[3] == [] and together[4][0][0] == seller_account.pk
     # PostgreSQL: sent together, in psycopg's pipeline mode.
     assert len(pipelines) == (7 if connection.vendor == "postgresql" else 0)
+
+
+def test_issue_13_behind_pgbouncer_queries_run_one_after_the_other(seller_account, monkeypatch):
+    from core.prepared import rows_together
+
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's pipeline mode is PostgreSQL's.")
+    import psycopg
+
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    monkeypatch.setattr(psycopg.Connection, "pipeline", lambda self: pytest.fail("no pipeline behind PgBouncer"))
+    offer = OfferFactory(seller_account=seller_account)
+    query = PreparedQuery(_offers)
+    assert [len(rows) for rows in rows_together([(query, (offer.pk,)), (query, (-1,))])] == [1, 0]
