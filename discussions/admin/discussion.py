@@ -7,14 +7,17 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_modify import submit_row
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import get_script_prefix, path, reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +26,8 @@ from core.admin import (
     FastChangeListMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
+    admin_fragment,
+    admin_templates,
     cached_html,
     market_filter,
     readonly_fieldsets_html,
@@ -74,6 +79,18 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() in conditions:
             return queryset.filter(conditions[self.value()])
         return queryset
+
+
+# What admin/submit_line.html shows, as admin_modify.submit_row computes it.
+SUBMIT_ROW_FLAGS = (
+    "can_change",
+    "show_delete_link",
+    "show_save_as_new",
+    "show_save_and_add_another",
+    "show_save_and_continue",
+    "show_save",
+    "show_close",
+)
 
 
 def waiting_since_text(waiting_from, zone=None):
@@ -293,8 +310,41 @@ class DiscussionAdmin(
                 {"preserved_filters": preserved_filters, "opts": self.opts}, history_url
             ),
         }
+        context.update(self.case_frame(discussion, context))
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/discussions/discussion/case.html", context)
+
+    def case_frame(self, discussion, context):
+        """The case view's breadcrumbs and buttons row as admin/change_form.html writes them
+        (case.html shows these instead), each rendered once per language and what it
+        shows (issue 13): the Discussion's name is put in the breadcrumbs' marker."""
+        original = "\ue000original\ue001"
+        breadcrumbs = admin_fragment(
+            "admin/desk/change_form_breadcrumbs.html",
+            ("case_breadcrumbs", type(self), context["has_view_permission"], get_script_prefix()),
+            {
+                "opts": self.opts,
+                "has_view_permission": context["has_view_permission"],
+                "add": False,
+                "original": original,
+            },
+        )
+        row = submit_row(context)
+        flags = tuple((name, row[name]) for name in SUBMIT_ROW_FLAGS)
+        key = (
+            "case_submit_row",
+            type(self),
+            context["preserved_filters"],
+            flags,
+            discussion.pk if row["show_delete_link"] else None,
+            get_script_prefix(),
+        )
+        return {
+            "case_breadcrumbs": mark_safe(
+                breadcrumbs.replace(original, conditional_escape(truncatewords(str(discussion), 18)))
+            ),
+            "case_submit_row": admin_fragment(admin_templates(self.opts, "submit_line.html"), key, row.flatten()),
+        }
 
     def get_search_results(self, request, queryset, search_term):
         """UX-06: the list's search box takes a Discussion's number as shown
