@@ -9,9 +9,10 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.backends.utils import csrf_input
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -137,17 +138,25 @@ def buyer_list(request):
 
 def _detail_context(request, discussion, role, message_form=None, proposal_form=None, open_proposal=False):
     """The Discussion page of `role`; bound forms (after a refused POST) are shown with
-    the user's input and errors."""
+    the user's input and errors. The page's forms and its header carry one masked CSRF
+    token (each get_token() masks the secret anew: 64 random characters)."""
+    csrf_token = get_token(request)
     page = detail_presenters.discussion_page(
         discussion,
         role,
         request.user,
         timezone.now(),
-        csrf_input(request) + token_input(request),
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token) + token_input(request),
         message_form=message_form,
         proposal_form=proposal_form,
     )
-    return {"discussion": discussion, "role": role, "page": page, "open_proposal": open_proposal}
+    return {
+        "discussion": discussion,
+        "role": role,
+        "page": page,
+        "open_proposal": open_proposal,
+        "csrf_token": csrf_token,
+    }
 
 
 @login_required

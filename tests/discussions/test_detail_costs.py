@@ -106,3 +106,25 @@ def test_issue_13_the_discussion_and_its_messages_are_read_in_one_round_trip(
     client.force_login(other_buyer)
     response = client.get(discussion.get_absolute_url())
     assert response.status_code == 404 and "Wiadomość" not in response.content.decode()
+
+
+def test_issue_13_the_discussion_page_carries_one_csrf_token_that_works(offer, buyer, seller):
+    """The page's forms and header share one masked CSRF token (masked once, not per
+    form), and a message sent with it is taken."""
+    import re
+
+    from django.test import Client
+
+    discussion = _discussion(offer, buyer, seller, 3)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(seller)
+    body = client.get(discussion.get_seller_url()).content.decode()
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', body))
+    assert len(tokens) == 1 and body.count('name="csrfmiddlewaretoken"') >= 4
+    form_token = re.search(r'name="form_token" value="([^"]+)"', body).group(1)
+    response = client.post(
+        f"{discussion.get_seller_url()}message/",
+        {"csrfmiddlewaretoken": tokens.pop(), "form_token": form_token, "text": "Wysyłam jutro."},
+    )
+    assert response.status_code == 302
+    assert discussion.messages.filter(text="Wysyłam jutro.").exists()
