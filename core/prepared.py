@@ -118,9 +118,12 @@ def rows_together(calls, using=DEFAULT_DB_ALIAS):
     """The rows of several prepared queries, `[(query, arguments), ...]`, in that order. On
     PostgreSQL they are sent together in psycopg's pipeline mode: one round trip for all
     of them instead of one each (a case view's five reads: 1.0 ms one after the other,
-    0.4 ms together). Elsewhere, where libpq has no pipeline mode, and behind PgBouncer's
-    transaction pooling (settings.PGBOUNCER_TRANSACTION_POOLING), one after the other.
-    Each still goes through Django's cursor (query logging and counting)."""
+    0.4 ms together, in a process alone). Under full load it saves waiting, not work: the
+    case view's throughput (bench/pages.py) did not change, and a page of two queries
+    (the Discussion page) was no better, so only the case view uses it. Elsewhere, where
+    libpq has no pipeline mode, and behind PgBouncer's transaction pooling
+    (settings.PGBOUNCER_TRANSACTION_POOLING), one after the other. Each still goes
+    through Django's cursor (query logging and counting)."""
     import psycopg
 
     connection = connections[using]

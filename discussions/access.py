@@ -5,7 +5,7 @@ from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from core.prepared import PreparedQuery, RowReader, rows_together
+from core.prepared import PreparedQuery, RowReader
 from orders.access import seller_account_for
 from orders.models import Market, SellerAccount
 
@@ -87,12 +87,7 @@ _SELLER_PAGE = _page_query(_SELLER_PAGE_COLUMNS, seller=True)
 
 
 def _page_discussion(query, related, pk, user_id):
-    # The page's messages are read in the same round trip (core.prepared.rows_together),
-    # by the Discussion's key from the URL; they are shown only if the reader's query
-    # finds the Discussion (else a 404, and they are dropped).
-    from .detail_presenters import page_messages
-
-    rows, message_rows = rows_together([(query, (pk, user_id)), (page_messages, (int(pk),))])
+    rows = query.rows(pk, user_id)
     if not rows:
         raise Http404
     row = RowReader(rows[0])
@@ -108,7 +103,6 @@ def _page_discussion(query, related, pk, user_id):
     discussion.pending_proposals = (
         [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **pending)] if pending["id"] else []
     )
-    discussion.page_message_rows = message_rows  # detail_presenters.conversation
     return discussion, row.rest()
 
 

@@ -112,17 +112,15 @@ def _messages(discussion_id):
     )
 
 
-# Through message_discussion_idx; compiled once per process (core.prepared). The page's
-# reader reads them with the Discussion (discussions.access: `page_message_rows`).
-page_messages = PreparedQuery(_messages)
+# Through message_discussion_idx; compiled once per process (core.prepared).
+_MESSAGES = PreparedQuery(_messages)
 
 
 def _conversation_rows(discussion):
     """The Discussion's messages in order with their attachments: one query, a row per
     attachment (a LEFT JOIN), only the columns the page shows."""
     messages = {}
-    rows = getattr(discussion, "page_message_rows", None)
-    for values in rows if rows is not None else page_messages.rows(discussion.pk):
+    for values in _MESSAGES.rows(discussion.pk):
         row = dict(zip(_MESSAGE_COLUMNS, values, strict=True))
         message = messages.get(row["pk"])
         if message is None:

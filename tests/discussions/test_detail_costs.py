@@ -83,31 +83,6 @@ def test_issue_13_each_message_adds_only_its_own_few_calls(client, offer, buyer,
     assert queries_30 == queries_5
 
 
-@pytest.mark.parametrize("side", ["buyer", "seller"])
-def test_issue_13_the_discussion_and_its_messages_are_read_in_one_round_trip(
-    client, offer, buyer, seller, other_buyer, side, monkeypatch
-):
-    """On PostgreSQL the page's Discussion (found for its reader) and its messages are sent
-    together (psycopg's pipeline mode); another reader's page is still a 404 and shows
-    none of them."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("psycopg's pipeline mode is PostgreSQL's.")
-    import psycopg
-
-    pipelines = []
-    original = psycopg.Connection.pipeline
-    monkeypatch.setattr(psycopg.Connection, "pipeline", lambda self: pipelines.append(1) or original(self))
-    discussion = _discussion(offer, buyer, seller, 5)
-    url = _page(client, side, discussion, buyer, seller)
-    body = client.get(url).content.decode()
-    assert body.count('<li class="msg ') == 5 and len(pipelines) == 1
-    client.force_login(other_buyer)
-    response = client.get(discussion.get_absolute_url())
-    assert response.status_code == 404 and "Wiadomość" not in response.content.decode()
-
-
 def test_issue_13_the_discussion_page_carries_one_csrf_token_that_works(offer, buyer, seller):
     """The page's forms and header share one masked CSRF token (masked once, not per
     form), and a message sent with it is taken."""
