@@ -9,11 +9,11 @@ two dozen labels on every request. With DEBUG on, fragments are rendered every t
 an edited template shows at once.
 
 The whole header (`Chrome.header`, templates/chrome/header.html) is rendered the same
-way, with markers where it shows what belongs to the request: the CSRF token, the page's
-own address (where the switches and the sign-in link come back to), the user's name and
-the unread count. A page puts its values in the markers' places, escaped as the template
-would have escaped them; rendering base.html's header with Django's engine cost a third
-of a Discussion page's template time.
+way, with holes where it shows what belongs to the request (core.admin.fragments'
+template_with_holes): the CSRF token, the page's own address (where the switches and the
+sign-in link come back to), the user's name and the unread count. A page fills them with
+its values, escaped as the template would have escaped them; rendering base.html's header
+with Django's engine cost a third of a Discussion page's template time.
 """
 
 from urllib.parse import quote
@@ -52,11 +52,6 @@ def fragment(template_name, key, context):
         if not settings.DEBUG:
             _fragments[cache_key] = html
     return html
-
-
-# Where the header shows what belongs to the request: characters of Unicode's private use
-# area, which no translation or URL of the header holds and escaping leaves as they are.
-_CSRF, _NEXT_PATH, _NEXT_QUERY, _UNREAD, _USERNAME = (f"\ue000{n}\ue001" for n in range(5))
 
 
 class Chrome:
@@ -108,17 +103,18 @@ class Chrome:
         path: the switches and the sign-in link come back to it) with `csrf_token` (none:
         forms without it, as {% csrf_token %} renders them), the signed-in user's
         `username` and their `unread` notifications."""
+        from .admin.fragments import fill_holes, hole, template_with_holes
+
         csrf_token = "" if csrf_token in (None, "", "NOTPROVIDED") else str(csrf_token)
         key = (self.is_authenticated, self.is_seller, self.is_staff, self.market_code, bool(unread), bool(csrf_token))
         context = {
             "chrome": self,
-            "csrf_token": _CSRF if csrf_token else "",
-            "next_path": _NEXT_PATH,
-            "next_query": _NEXT_QUERY,
-            "user": {"is_authenticated": self.is_authenticated, "username": _USERNAME},
-            "unread_notifications": _UNREAD if unread else 0,
+            "csrf_token": hole(0) if csrf_token else "",
+            "next_path": hole(1),
+            "next_query": hole(2),
+            "user": {"is_authenticated": self.is_authenticated, "username": hole(3)},
+            "unread_notifications": hole(4) if unread else 0,
         }
-        html = fragment("header.html", key, context)
-        html = html.replace(_NEXT_PATH, escape(path)).replace(_NEXT_QUERY, escape(quote(path)))
-        html = html.replace(_CSRF, escape(csrf_token)).replace(_UNREAD, str(int(unread or 0)))
-        return mark_safe(html.replace(_USERNAME, escape(username or "")))
+        parts = template_with_holes("chrome/header.html", key, context)
+        values = [escape(csrf_token), escape(path), escape(quote(path)), escape(username or ""), str(int(unread or 0))]
+        return fill_holes(parts, values)

@@ -42,13 +42,17 @@ def changelist_rows(cl):
         return None
     rows = getattr(cl, "result_rows", None)
     if rows is None:
-        cells = _cells(cl, _ObjectSource(cl))
-        return None if cells is None else [mark_safe("".join([cell(row) for cell in cells])) for row in cl.result_list]
-    source = _ValueSource(cl)
-    if not getattr(cl.model_admin, "changelist_rows_pure", False):
-        cells = _cells(cl, source)
-        return None if cells is None else [mark_safe("".join([cell(row) for cell in cells])) for row in rows]
-    return _reused_rows(cl, source, rows)
+        source, rows = _ObjectSource(cl), cl.result_list
+    else:
+        source = _ValueSource(cl)
+        if getattr(cl.model_admin, "changelist_rows_pure", False):
+            return _reused_rows(cl, source, rows)
+    cells = _cells(cl, source)
+    return None if cells is None else [_row_html(cells, row) for row in rows]
+
+
+def _row_html(cells, row):
+    return mark_safe("".join([cell(row) for cell in cells]))
 
 
 def _reused_rows(cl, source, rows):
@@ -79,7 +83,7 @@ def _reused_rows(cl, source, rows):
                 cells = _cells(cl, source)
                 if cells is None:
                     return None
-            html = mark_safe("".join([cell(row) for cell in cells]))
+            html = _row_html(cells, row)
             if key is not None:
                 if len(_rows) >= ROWS_LIMIT:
                     _rows.clear()

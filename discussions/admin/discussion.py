@@ -29,9 +29,12 @@ from core.admin import (
     admin_fragment,
     admin_templates,
     cached_html,
+    fill_holes,
+    hole,
     market_filter,
     readonly_fieldsets_html,
     readonly_inlines_html,
+    template_with_holes,
     url_for,
     watch_table,
 )
@@ -317,16 +320,15 @@ class DiscussionAdmin(
     def case_frame(self, discussion, context):
         """The case view's breadcrumbs and buttons row as admin/change_form.html writes them
         (case.html shows these instead), each rendered once per language and what it
-        shows (issue 13): the Discussion's name is put in the breadcrumbs' marker."""
-        original = "\ue000original\ue001"
-        breadcrumbs = admin_fragment(
+        shows (issue 13): the Discussion's name fills the breadcrumbs' hole."""
+        breadcrumbs = template_with_holes(
             "admin/desk/change_form_breadcrumbs.html",
             ("case_breadcrumbs", type(self), context["has_view_permission"], get_script_prefix()),
             {
                 "opts": self.opts,
                 "has_view_permission": context["has_view_permission"],
                 "add": False,
-                "original": original,
+                "original": hole(0),
             },
         )
         row = submit_row(context)
@@ -340,9 +342,7 @@ class DiscussionAdmin(
             get_script_prefix(),
         )
         return {
-            "case_breadcrumbs": mark_safe(
-                breadcrumbs.replace(original, conditional_escape(truncatewords(str(discussion), 18)))
-            ),
+            "case_breadcrumbs": fill_holes(breadcrumbs, [conditional_escape(truncatewords(str(discussion), 18))]),
             "case_submit_row": admin_fragment(admin_templates(self.opts, "submit_line.html"), key, row.flatten()),
         }
 

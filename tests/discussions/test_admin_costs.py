@@ -37,6 +37,15 @@ def _cost(client, path):
     return request_cost(client, path)
 
 
+def _growth(client, seller_account, buyer, path):
+    """How many more Python calls `path` costs with 25 cases waiting than with 5."""
+    _waiting(seller_account, buyer, 5)
+    five, _queries = _cost(client, path)
+    _waiting(seller_account, buyer, 20)
+    twenty_five, _queries = _cost(client, path)
+    return twenty_five - five
+
+
 def _waiting(seller_account, buyer, count):
     """`count` open Discussions waiting for a mediator: every other one marked
     unresolved by the buyer, the others with the buyer's request for help."""
@@ -133,13 +142,10 @@ def test_med_01_queue_of_25_cases_costs_a_bounded_number_of_calls_and_queries(me
 
 
 def test_med_01_a_queue_row_adds_a_bounded_number_of_calls(mediator_client, seller_account, buyer):
-    _waiting(seller_account, buyer, 5)
-    five, _queries = _cost(mediator_client, reverse(QUEUE))
-    _waiting(seller_account, buyer, 20)
-    twenty_five, _queries = _cost(mediator_client, reverse(QUEUE))
+    growth = _growth(mediator_client, seller_account, buyer, reverse(QUEUE))
     # About 200 calls a row (its values, one dataclass, one string; here the seller's
     # account also crosses the threshold and is loaded too).
-    assert twenty_five - five < 20 * 260
+    assert growth < 20 * 260
 
 
 # --- The Discussion list -----------------------------------------------------------------
@@ -160,23 +166,17 @@ def test_med_01_a_discussion_list_row_adds_a_bounded_number_of_calls(
 ):
     # Each row rendered on every request (not reused: see the test after this one).
     monkeypatch.setattr(DiscussionAdmin, "changelist_rows_pure", False)
-    _waiting(seller_account, buyer, 5)
-    five, _queries = _cost(mediator_client, reverse(CHANGELIST))
-    _waiting(seller_account, buyer, 20)
-    twenty_five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    growth = _growth(mediator_client, seller_account, buyer, reverse(CHANGELIST))
     # About 130 calls a row on SQLite, 80 on PostgreSQL: its plain values and one
     # string, no model instances.
-    assert twenty_five - five < 20 * 170
+    assert growth < 20 * 170
 
 
 def test_issue_13_a_reused_discussion_list_row_costs_a_few_calls(mediator_client, seller_account, buyer):
-    _waiting(seller_account, buyer, 5)
-    five, _queries = _cost(mediator_client, reverse(CHANGELIST))
-    _waiting(seller_account, buyer, 20)
-    twenty_five, _queries = _cost(mediator_client, reverse(CHANGELIST))
+    growth = _growth(mediator_client, seller_account, buyer, reverse(CHANGELIST))
     # Rendered on the first request; then read and looked up by its values: about 50 calls
     # on SQLite (reading its values), against 130 when each row is rendered.
-    assert twenty_five - five < 20 * 65
+    assert growth < 20 * 65
 
 
 def test_issue_13_a_reused_row_shows_its_changed_values_and_the_language(
