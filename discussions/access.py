@@ -1,7 +1,8 @@
 """Object access for Discussion pages: anything foreign is a 404 (SEC-01)."""
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
+from django.db.models import CharField, Count, FilteredRelation, Max, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -44,6 +45,26 @@ _MARKET_COLUMNS = tuple(field.attname for field in Market._meta.concrete_fields 
 _DISCUSSION_COLUMNS = tuple(field.attname for field in Discussion._meta.concrete_fields)
 _PENDING = "pending_proposal"
 _PROPOSAL_COLUMNS = ("id", "solution", "amount", "percent", "requires_return", "created_at")
+_CONVERSATION = "page_conversation"
+
+
+def _conversation_state():
+    """What the Discussion's conversation looks like, as text: its number of messages, the
+    newest message's id and the number hidden by Allegro. Messages are never edited and
+    never unhidden, and a message's attachments are saved in its transaction, so any
+    change of what the conversation shows changes this (detail_presenters keeps the
+    conversation's markup under it)."""
+    text = CharField()
+    messages = Message.objects.filter(discussion_id=OuterRef("pk")).order_by().values("discussion_id")
+    state = Concat(
+        Cast(Count("pk"), text),
+        Value(":"),
+        Cast(Max("pk"), text),
+        Value(":"),
+        Cast(Count("hidden_at"), text),
+        output_field=text,
+    )
+    return Subquery(messages.annotate(state=state).values("state"))
 
 
 def _page_query(related, *, seller):
@@ -68,6 +89,7 @@ def _page_query(related, *, seller):
             discussions.annotate(
                 **{_PENDING: FilteredRelation("proposals", condition=Q(proposals__status=Proposal.Status.PENDING))},
                 **columns,
+                **{_CONVERSATION: _conversation_state()},
             )
             .order_by()
             .values_list(
@@ -75,6 +97,7 @@ def _page_query(related, *, seller):
                 *(f"market__{column}" for column in _MARKET_COLUMNS),
                 *columns,
                 *(f"{_PENDING}__{column}" for column in _PROPOSAL_COLUMNS),
+                _CONVERSATION,
                 *([] if seller else ["page_reader_account"]),
             )
         )
@@ -103,6 +126,8 @@ def _page_discussion(query, related, pk, user_id):
     discussion.pending_proposals = (
         [Proposal(discussion=discussion, status=Proposal.Status.PENDING, **pending)] if pending["id"] else []
     )
+    # detail_presenters.conversation() keeps the markup of the conversation under it.
+    (discussion.conversation_state,) = row.take(1)
     return discussion, row.rest()
 
 

@@ -19,8 +19,11 @@ the proposal it answers (SAFE-02).
 from dataclasses import dataclass
 from html import escape
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.dates import date_formatter
@@ -283,6 +286,57 @@ def conversation(discussion, role, user, form_inputs, decisions=None):
     return views
 
 
+# The markup of conversations (and their decisions' parameters), per process: rebuilt
+# only when what the conversation shows changes (issue 13). The key holds everything the
+# markup depends on: the Discussion's conversation state read with it from the database
+# (access._conversation_state), the reader and their role (RPT-01's report forms), the
+# language and time zone, and the market's settings. A deployment starts new processes,
+# so markup of an older release is never shown. The bound only guards memory (a few tens
+# of kB an entry).
+_conversations = {}
+CONVERSATIONS_LIMIT = 1000
+_NO_STATE = object()
+_INPUTS = "<\x00form inputs\x00>"  # where the page's form inputs go (no "<" of a message is left unescaped)
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    # Tests change settings (URLs, languages) at their start: markup is built anew.
+    _conversations.clear()
+
+
+def _conversation_markup(discussion, role, user, form_inputs):
+    """(the conversation's markup, the parameters of the mediator's decisions in it) for
+    the Discussion page; kept when the page's query read the conversation's state."""
+    state = getattr(discussion, "conversation_state", _NO_STATE)
+    key = None
+    if state is not _NO_STATE:
+        market = discussion.market
+        key = (
+            discussion.pk,
+            state,
+            role,
+            user.pk,
+            get_language(),
+            timezone.get_current_timezone_name(),
+            tuple(getattr(market, field.attname) for field in market._meta.concrete_fields),
+        )
+        kept = _conversations.get(key)
+        if kept is not None:
+            parts, decisions = kept
+            return SafeString(form_inputs.join(parts)), list(decisions)
+    decisions = []
+    messages = conversation(discussion, role, user, _INPUTS if key else form_inputs, decisions)
+    html = "".join(message.html for message in messages)
+    if key is None:
+        return SafeString(html), decisions
+    if len(_conversations) >= CONVERSATIONS_LIMIT:
+        _conversations.clear()
+    parts = html.split(_INPUTS)
+    _conversations[key] = (parts, tuple(decisions))
+    return SafeString(form_inputs.join(parts)), decisions
+
+
 BUYER_BUTTONS = (
     # action, button style
     (Action.MARK_RESOLVED, "button-primary"),
@@ -335,7 +389,6 @@ class DiscussionPage:
     order_url: str
     order_seller_url: str
     reason: str
-    conversation: list
     conversation_html: str
     can_reply: bool
     reply_refusal: str
@@ -432,8 +485,7 @@ def discussion_page(discussion, role, user, now, form_inputs, *, message_form=No
         facts.append((mark_safe(_("Closed because")), discussion.get_close_reason_display()))
 
     reply = allowed[Action.REPLY]
-    decisions = []
-    messages = conversation(discussion, role, user, form_inputs, decisions)
+    conversation_html, decisions = _conversation_markup(discussion, role, user, form_inputs)
     return DiscussionPage(
         list_url=url_format("discussions:buyer_list" if is_buyer else "discussions:seller_list", 0),
         order_url=url_format("orders:purchase_detail" if is_buyer else "orders:seller_order_detail").format(
@@ -441,8 +493,7 @@ def discussion_page(discussion, role, user, now, form_inputs, *, message_form=No
         ),
         order_seller_url=url_format("orders:seller_order_detail").format(discussion.order_id),
         reason=discussion.get_reason_display(),
-        conversation=messages,
-        conversation_html=SafeString("".join(message.html for message in messages)),
+        conversation_html=conversation_html,
         can_reply=reply.allowed,
         reply_refusal=str(reply.reason),
         message_url=url_format("discussions:buyer_message" if is_buyer else "discussions:seller_message").format(pk),
