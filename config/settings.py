@@ -111,6 +111,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Django's PostgreSQL backend reading timestamps with psycopg's C loader (issue 13).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     # Persistent connections (per-request ones cost ~40 % of throughput), checked before
     # each request reuses them: a connection PostgreSQL or PgBouncer dropped (a restart) is
     # replaced instead of failing the request. A server that does not answer fails after
