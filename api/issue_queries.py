@@ -6,7 +6,7 @@ process (api.compiled). The views (api.issues) render what is read here through
 api.issue_mapping.
 """
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.shortcuts import get_object_or_404
@@ -66,14 +66,22 @@ ISSUE_INSTANTS = {
 MARKET_COLUMNS = ("domain", "currency", "time_zone", "holiday_country", "language")
 
 
-def initial_message_id():
+def initial_message_id(signed=False):
     """The initial message of each Discussion (see `issue_mapping._initial_message`):
     the buyer's own message written when opening it, else the automatic message that
-    started it — a correlated subquery through the index on (discussion, created_at)."""
+    started it — a correlated subquery through the index on (discussion, created_at).
+
+    `signed`: the id negated when Allegro hid the message (RPT-03), so that one lookup
+    gives both (the issue cache's key changes when the message is hidden)."""
     opening = Message.objects.filter(discussion=OuterRef("pk"), created_at=OuterRef("created_at")).order_by("pk")
+    if signed:
+        opening = opening.annotate(
+            ref=Case(When(hidden_at__isnull=True, then=F("pk")), default=-F("pk"), output_field=BigIntegerField())
+        )
+    column = "ref" if signed else "pk"
     return Coalesce(
-        Subquery(opening.filter(author_role=Role.BUYER).values("pk")[:1]),
-        Subquery(opening.filter(kind=Message.Kind.AUTOMATIC, auto_code__in=mapping.OPENING_CODES).values("pk")[:1]),
+        Subquery(opening.filter(author_role=Role.BUYER).values(column)[:1]),
+        Subquery(opening.filter(kind=Message.Kind.AUTOMATIC, auto_code__in=mapping.OPENING_CODES).values(column)[:1]),
     )
 
 
@@ -118,14 +126,15 @@ def _messages_count():
 def issue_values(queryset):
     """The Discussions of `queryset` as one values() query of everything an issue shows:
     their order, line, buyer and market columns, their number of messages, the id of
-    their initial message (and whether it is hidden), and what their last message shows
+    their initial message (negative when it is hidden), and what their last message shows
     (its instant, the newest party's role, whether the seller wrote)."""
     related = {
         "order_public_id": F("order__public_id"),
         "offer_id": F("line__offer_id"),
         "line_quantity": F("line__quantity"),
         "buyer_login": F("buyer__username"),
-        "initial_message_id": initial_message_id(),
+        # Negative when hidden: row_objects() makes it the id and initial_message_hidden.
+        "initial_message_id": initial_message_id(signed=True),
         "messages_count": _messages_count(),
         "instant_newest_message_at": _newest_message_at(),
         "newest_party_role": _newest_party_role(),
@@ -133,12 +142,7 @@ def issue_values(queryset):
         **{f"market_{name}": F(f"market__{name}") for name in MARKET_COLUMNS},
         **{f"instant_{name}": InstantMicros(path) for name, path in ISSUE_INSTANTS.items()},
     }
-    hidden = {
-        "initial_message_hidden": Exists(
-            Message.objects.filter(pk=OuterRef("initial_message_id"), hidden_at__isnull=False)
-        )
-    }
-    return queryset.annotate(**related).annotate(**hidden).values(*ISSUE_COLUMNS, *related, *hidden)
+    return queryset.annotate(**related).values(*ISSUE_COLUMNS, *related)
 
 
 def row_objects(names, rows):
@@ -150,6 +154,10 @@ def row_objects(names, rows):
         row = dict(zip(names, values, strict=True))
         for name in (*ISSUE_INSTANTS, "newest_message_at"):
             row[name] = instant(row.pop(f"instant_{name}"))
+        initial = row["initial_message_id"]
+        row["initial_message_hidden"] = initial is not None and initial < 0
+        if row["initial_message_hidden"]:
+            row["initial_message_id"] = -initial
         fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
         market = markets.get(row["market_id"])
         if market is None:

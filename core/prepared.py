@@ -24,7 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 _PLACEHOLDER = -2_100_000_000
 
 
-class _Compiled:
+class CompiledQuery:
     __slots__ = ("converters", "names", "params", "slots", "sql")
 
     def __init__(self, queryset, placeholders):
@@ -92,7 +92,7 @@ class PreparedQuery:
         compiled = self._compiled.get(connection)
         if compiled is None:
             placeholders = [_PLACEHOLDER - position for position in range(arity)]
-            compiled = _Compiled(self.build(*placeholders).using(using), placeholders)
+            compiled = CompiledQuery(self.build(*placeholders).using(using), placeholders)
             self._compiled[connection] = compiled
         return compiled
 
@@ -168,7 +168,7 @@ def rows_by_shape(key, build, using=DEFAULT_DB_ALIAS):
     if compiled is None:
         if len(compiled_by_key) >= SHAPES_LIMIT:
             compiled_by_key.clear()
-        compiled = compiled_by_key[key] = _Compiled(build().using(using), [])
+        compiled = compiled_by_key[key] = CompiledQuery(build().using(using), [])
     return compiled.run(connection)
 
 

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import url_parts
 from core.money import money
-from core.prepared import keeps_plans
+from core.prepared import CompiledQuery, keeps_plans
 from orders.models import CommissionRefund, OrderLine, RatingRemovalRequest, SellerAccount
 
 from .models import QUEUE_REASON, QUEUE_WAITING, QUEUE_WAITING_FROM, Discussion, Report, SellerBlock
@@ -78,58 +78,49 @@ _IDS_SLOT = 7_300_001_336
 
 class _Loader:
     """The rows of `build().filter(pk__in=ids)` (a values_list queryset) for one page's
-    ids, by SQL written once per process and connection (issue 13). Where PostgreSQL
-    keeps plans (`core.prepared.keeps_plans`), the SQL takes the ids as one array
-    (`= ANY(%s)`), so it is the same text for every page and is planned once. Elsewhere
-    on PostgreSQL the constants are written into the SQL and each call writes the ids in
-    as integers: nothing is prepared per request. Elsewhere, and for columns Django
-    converts, the ORM runs it."""
+    ids, by SQL compiled once per process and connection and converted as values_list()
+    converts it (issue 13). Where PostgreSQL keeps plans (`core.prepared.keeps_plans`),
+    the SQL takes the ids as one array (`= ANY(%s)`), so it is the same text for every
+    page and is planned once. Elsewhere on PostgreSQL the constants are written into the
+    SQL and each call writes the ids in as integers: nothing is prepared per request.
+    Elsewhere the ORM runs it."""
 
     def __init__(self, build):
         self.build = build
-        self._sql = weakref.WeakKeyDictionary()
-        self._any = weakref.WeakKeyDictionary()
+        self._compiled = weakref.WeakKeyDictionary()
 
     def rows(self, ids, using):
         connection = connections[using]
-        if keeps_plans(connection):
-            compiled = self._any.get(connection)
-            if compiled is None:
-                compiled = self._any[connection] = self._compile_any(using)
-            if compiled:
-                sql, params, slot = compiled
-                params = list(params)
-                params[slot] = [int(pk) for pk in ids]
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    return cursor.fetchall()
-        pieces = self._sql.get(connection) if connection.vendor == "postgresql" else False
-        if pieces is None:
-            compiler = self._queryset().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
-            sql, params = compiler.as_sql()
-            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-            pieces = connection.ops.compose_sql(sql, params).split(f"IN ({_IDS_SLOT})")
-            if compiler.get_converters(fields) or len(pieces) != 2:
-                pieces = False
-            self._sql[connection] = pieces
-        if not pieces:
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(connection, using)
+        if not compiled:
             return list(self._queryset().filter(pk__in=ids).using(using))
+        query, pieces = compiled
+        ids = [int(pk) for pk in ids]
+        if pieces is None:
+            return query.run(connection, [ids])
         with connection.cursor() as cursor:
-            cursor.execute(f"IN ({', '.join([str(int(pk)) for pk in ids])})".join(pieces))
-            return cursor.fetchall()
+            cursor.execute(f"IN ({', '.join([str(pk) for pk in ids])})".join(pieces))
+            return query.convert(cursor.fetchall(), connection)
 
     def _queryset(self):
         return self.build().order_by()
 
-    def _compile_any(self, using):
-        """(SQL with `= ANY(%s)` for the ids, its parameters, the ids' position), or False
-        when the SQL cannot be written so (converted columns, other IN lists)."""
-        compiler = self._queryset().filter(pk__in=[_IDS_SLOT]).query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        if compiler.get_converters(fields) or sql.count("IN (%s)") != 1 or list(params).count(_IDS_SLOT) != 1:
+    def _compile(self, connection, using):
+        """(the compiled query, None) with `= ANY(%s)` for the ids; (the compiled query,
+        the SQL's two pieces around the ids) with the constants written in; or False
+        where neither can be written (SQLite, other IN lists)."""
+        if connection.vendor != "postgresql":
             return False
-        return sql.replace("IN (%s)", "= ANY(%s)"), tuple(params), list(params).index(_IDS_SLOT)
+        query = CompiledQuery(self._queryset().filter(pk__in=[_IDS_SLOT]).using(using), [_IDS_SLOT])
+        if query.sql.count("IN (%s)") != 1 or len(query.slots) != 1:
+            return False
+        if keeps_plans(connection):
+            query.sql = query.sql.replace("IN (%s)", "= ANY(%s)")
+            return query, None
+        pieces = connection.ops.compose_sql(query.sql, query.params).split(f"IN ({_IDS_SLOT})")
+        return (query, pieces) if len(pieces) == 2 else False
 
 
 _loaders = {}
@@ -146,12 +137,6 @@ def _by_ids(name, build, ids):
     if loader is None:
         loader = _loaders[name] = _Loader(build)
     return loader.rows(ids, DEFAULT_DB_ALIAS)
-
-
-def _url_prefix(name):
-    """A change page's URL around its object id: f"{head}/{pk}/{tail}"."""
-    head, _zero, tail = reverse(name, args=[0]).rpartition("/0/")
-    return head, tail
 
 
 class DiscussionSource(QueueSource):
@@ -260,7 +245,7 @@ class DiscussionSource(QueueSource):
         found = _by_ids("discussion", self._loaded, ids)
         statuses = {value: str(label) for value, label in Discussion.Status.choices}
         detail = str(_("%(buyer)s vs %(seller)s · %(status)s"))
-        head, tail = _url_prefix("admin:discussions_discussion_change")
+        head, tail = url_parts("admin:discussions_discussion_change")
         items = {}
         for (
             pk,
@@ -319,7 +304,7 @@ class ReportSource(QueueSource):
             ids,
         )
         categories = {value: str(label) for value, label in Report.Category.choices}
-        head, tail = _url_prefix("admin:discussions_report_change")
+        head, tail = url_parts("admin:discussions_report_change")
         return {
             pk: {
                 # Discussion.number, from the column.
@@ -364,7 +349,7 @@ class BlockComplaintSource(QueueSource):
             ids,
         )
         detail = str(_("Blocked by %(mediator)s; decide as another mediator."))
-        head, tail = _url_prefix("admin:discussions_sellerblock_change")
+        head, tail = url_parts("admin:discussions_sellerblock_change")
         return {
             pk: {
                 # str(SellerAccount) and str(User), from the columns.
@@ -433,7 +418,7 @@ class ThresholdSource(QueueSource):
         found = _by_ids("threshold", self._accounts, ids)
         detail = str(_("%(count)s open unresolved Discussions (threshold %(threshold)s)"))
         threshold = settings.SELLER_UNRESOLVED_THRESHOLD
-        head, tail = _url_prefix("admin:orders_selleraccount_change")
+        head, tail = url_parts("admin:orders_selleraccount_change")
         return {
             pk: {
                 # str(SellerAccount), from the columns.
@@ -486,7 +471,7 @@ class AppealSource(QueueSource):
             ids,
         )
         reasons = {value: str(label) for value, label in CommissionRefund.Reason.choices}
-        head, tail = _url_prefix("admin:orders_commissionrefund_change")
+        head, tail = url_parts("admin:orders_commissionrefund_change")
         return {
             pk: {
                 # CommissionRefund.number and str(SellerAccount), from the columns.
@@ -521,7 +506,7 @@ class RatingRemovalSource(QueueSource):
         )
         reasons = {value: str(label) for value, label in RatingRemovalRequest.Reason.choices}
         order_title = str(_("Order %(number)s"))
-        head, tail = _url_prefix("admin:orders_ratingremovalrequest_change")
+        head, tail = url_parts("admin:orders_ratingremovalrequest_change")
         return {
             pk: {
                 # Order.number and str(SellerAccount), from the columns.

@@ -45,8 +45,10 @@ from .fragments import (
     escape_text,
     fill_holes,
     hole,
+    reused_row,
     template_with_holes,
     url_for,
+    url_parts,
 )
 from .readonly import (
     INLINE_LABEL,
@@ -93,6 +95,7 @@ __all__ = [
     "escape_text",
     "fill_holes",
     "hole",
+    "reused_row",
     "market_filter",
     "readonly_contents",
     "readonly_fieldsets",
@@ -102,5 +105,6 @@ __all__ = [
     "readonly_values",
     "template_with_holes",
     "url_for",
+    "url_parts",
     "value_paths",
 ]

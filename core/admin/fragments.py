@@ -36,6 +36,18 @@ def _forget(**kwargs):
     _rows.clear()
 
 
+def reused_row(key, build, *arguments):
+    """`build(*arguments)`, the HTML of a list's row, kept per process under `key` (with
+    the changelists' rows, core.admin.rows): `key` must determine the HTML entirely."""
+    html = _rows.get(key)
+    if html is None:
+        html = build(*arguments)
+        if len(_rows) >= ROWS_LIMIT:
+            _rows.clear()
+        _rows[key] = html
+    return html
+
+
 def admin_fragment(template_name, key, context):
     """`template_name` (or the first of a list that exists) rendered with `context` (no
     request, no context processors), once per (template, language, key) and process
@@ -64,15 +76,21 @@ def escape_text(value):
     return str(value).translate(HTML_ESCAPES)
 
 
-def url_for(name, pk):
-    """reverse(name, args=[pk]) for URLs that take one object id, from a prefix and
-    suffix reversed once per process and URL prefix."""
+def url_parts(name):
+    """(head, tail) of URL `name` that takes one object id, f"{head}/{pk}/{tail}",
+    reversed once per process and URL prefix."""
     key = (name, get_script_prefix())
     parts = _url_prefixes.get(key)
     if parts is None:
         head, _zero, tail = reverse(name, args=["0"]).rpartition("/0/")
         parts = _url_prefixes[key] = (head, tail)
-    return f"{parts[0]}/{pk}/{parts[1]}"
+    return parts
+
+
+def url_for(name, pk):
+    """reverse(name, args=[pk]) for URLs that take one object id (`url_parts`)."""
+    head, tail = url_parts(name)
+    return f"{head}/{pk}/{tail}"
 
 
 def cached_html(key, build):

@@ -6,14 +6,15 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.html import avoid_wrapping
 from django.utils.safestring import mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import HTML_ESCAPES, admin_fragment, escape_text
+from core.admin import HTML_ESCAPES, admin_fragment, escape_text, reused_row
 from core.prepared import PreparedQuery
 from orders.models import Market
 
@@ -97,26 +98,54 @@ def waited_texts():
     return waited
 
 
-def _assignee_cell(item, zone, mine_label, user_id):
+def _assignee_cell(item, zone, mine_label, mine):
     """UX-07: who has the case and since when ("—": nobody)."""
     if not item.assignee:
         return "—"
     since = item.assigned_at.astimezone(zone).strftime("%d.%m.%Y %H:%M") if item.assigned_at else ""
-    who = mine_label if item.assignee_id == user_id else escape_text(item.assignee)
+    who = mine_label if mine else escape_text(item.assignee)
     return f'{who}<br><span class="help">{since}</span>' if since else who
 
 
+def _row_tail(item, overdue, mine, zone):
+    """A queue row's cells after the first (how long it has waited): they depend only on
+    these values, the language and the time zone."""
+    reason = escape_text(item.reason)
+    case = f'<a href="{escape_text(item.url)}">{escape_text(item.title)}</a>'
+    if item.detail:
+        case += f'<br><span class="help">{escape_text(item.detail)}</span>'
+    if item.deadline:
+        due = item.deadline.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+        deadline = (
+            f'<span class="errornote-inline">{due} ({escape_text(gettext("passed"))})</span>'
+            if overdue
+            else f"<span>{due}</span>"
+        )
+    else:
+        deadline = "—"
+    state = gettext("Waiting for a mediator") if item.state == queue.State.WAITING else gettext("Mediator joined")
+    mine_label = f"<strong>{escape_text(gettext('You'))}</strong>"
+    return (
+        f'<tr class="queue-{reason}">',
+        f"<td>{escape_text(item.reason_label)}</td>"
+        f"<td>{case}</td>"
+        f"<td>{escape_text(item.market)}</td>"
+        f"<td>{escape_text(state)}</td>"
+        f"<td>{deadline}</td>"
+        f"<td>{escape_text(item.mediator or '—')}</td>"
+        f"<td>{_assignee_cell(item, zone, mine_label, mine)}</td>"
+        "</tr>",
+    )
+
+
 def queue_table_rows(items, now, user_id=None):
-    """The queue's table rows (templates/admin/discussions/queue.html), each computed
-    once as one string of HTML (issue 13): times in the active zone, labels translated
-    once per page, every value escaped."""
+    """The queue's table rows (templates/admin/discussions/queue.html), each one string of
+    HTML (issue 13): how long a case has waited written per request, the rest of its row
+    kept per process while its values are the same (core.admin.reused_row); times in the
+    active zone, every value escaped."""
     zone = timezone.get_current_timezone()
-    states = {queue.State.WAITING: gettext("Waiting for a mediator").translate(HTML_ESCAPES)}
-    joined = gettext("Mediator joined").translate(HTML_ESCAPES)
-    passed = gettext("passed").translate(HTML_ESCAPES)
-    mine_label = f"<strong>{gettext('You').translate(HTML_ESCAPES)}</strong>"
+    page = ("queue", get_language(), str(zone), get_script_prefix())
     waited = waited_texts()
-    labels = {}
     rows = []
     for item in items:
         if item.waiting_from:
@@ -128,34 +157,26 @@ def queue_table_rows(items, now, user_id=None):
             waiting = f'<span title="{since}">{text.translate(HTML_ESCAPES)}</span>'
         else:
             waiting = "—"
-        case = f'<a href="{item.url.translate(HTML_ESCAPES)}">{item.title.translate(HTML_ESCAPES)}</a>'
-        if item.detail:
-            case += f'<br><span class="help">{item.detail.translate(HTML_ESCAPES)}</span>'
-        if item.deadline:
-            due = item.deadline.astimezone(zone).strftime("%d.%m.%Y %H:%M")
-            deadline = (
-                f'<span class="errornote-inline">{due} ({passed})</span>' if item.overdue else f"<span>{due}</span>"
-            )
-        else:
-            deadline = "—"
-        label = labels.get(item.reason)
-        if label is None:
-            label = labels[item.reason] = (
-                escape_text(item.reason),
-                escape_text(item.reason_label),
-            )
-        rows.append(
-            f'<tr class="queue-{label[0]}">'
-            f"<td>{waiting}</td>"
-            f"<td>{label[1]}</td>"
-            f"<td>{case}</td>"
-            f"<td>{escape_text(item.market)}</td>"
-            f"<td>{states.get(item.state, joined)}</td>"
-            f"<td>{deadline}</td>"
-            f"<td>{escape_text(item.mediator or '—')}</td>"
-            f"<td>{_assignee_cell(item, zone, mine_label, user_id)}</td>"
-            "</tr>"
+        overdue = bool(item.deadline and item.deadline < now)
+        mine = item.assignee_id is not None and item.assignee_id == user_id
+        key = (
+            page,
+            item.reason,
+            item.reason_label,
+            item.title,
+            item.url,
+            item.detail,
+            item.deadline,
+            overdue,
+            item.market,
+            item.state,
+            item.mediator,
+            item.assignee,
+            mine,
+            item.assigned_at,
         )
+        head, tail = reused_row(key, _row_tail, item, overdue, mine, zone)
+        rows.append(f"{head}<td>{waiting}</td>{tail}")
     return rows
 
 
