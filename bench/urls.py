@@ -5,6 +5,8 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import include, path
 
+from config.urls import handler400, handler500  # noqa: F401 (the site's error pages)
+
 TRIVIAL_MARKER = "Bench trivial page"
 
 # Compiled once; rendered without a request, so no context processor, session or query.

@@ -50,6 +50,7 @@ from .fragments import (
     url_for,
     url_parts,
 )
+from .frame import FramedTemplateResponse
 from .readonly import (
     INLINE_LABEL,
     ReadOnlyAdminMixin,
@@ -66,6 +67,7 @@ from .site import CSRF_TOKEN_MARKER, DeskAdminSite
 from .tables import table_fact, watch_table
 
 __all__ = [
+    "FramedTemplateResponse",
     "CACHE_LIMIT",
     "CSRF_TOKEN_MARKER",
     "DATE_SPECIFIERS",

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import truncatewords
-from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
     FastChangeListMixin,
+    FramedTemplateResponse,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     admin_fragment,
@@ -315,7 +315,12 @@ class DiscussionAdmin(
         }
         context.update(self.case_frame(discussion, context))
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/discussions/discussion/case.html", context)
+        return FramedTemplateResponse(
+            request,
+            "admin/discussions/discussion/case.html",
+            context,
+            frame_key=("case", type(self), str(context["media"])),
+        )
 
     def case_frame(self, discussion, context):
         """The case view's breadcrumbs and buttons row as admin/change_form.html writes them

@@ -5,7 +5,6 @@ market and state, its rows written once as HTML (issue 13)."""
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.html import avoid_wrapping
@@ -14,7 +13,7 @@ from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import HTML_ESCAPES, admin_fragment, escape_text, reused_row
+from core.admin import HTML_ESCAPES, FramedTemplateResponse, admin_fragment, escape_text, reused_row
 from core.prepared import PreparedQuery
 from orders.models import Market
 
@@ -227,4 +226,5 @@ class QueueViewMixin:
             "q": typed,
             "mine": mine,
         }
-        return TemplateResponse(request, "admin/discussions/queue.html", context)
+        # Its template shows nothing outside the frame's per-request blocks but static files.
+        return FramedTemplateResponse(request, "admin/discussions/queue.html", context, frame_key="queue")
