@@ -233,7 +233,18 @@ class DiscussionSource(QueueSource):
             "q_title": _column_of(OrderLine, "line_id", "title"),
             "q_buyer": _column_of(User, "buyer_id", "username"),
             "q_seller_name": _column_of(SellerAccount, "seller_account_id", "display_name"),
-            "q_seller_username": _column_of(SellerAccount, "seller_account_id", "user__username"),
+            # The account's user by its key, not joined: two index lookups a row.
+            "q_seller_username": Subquery(
+                User.objects.filter(
+                    pk=Subquery(
+                        SellerAccount.objects.filter(pk=OuterRef(OuterRef("seller_account_id")))
+                        .order_by()
+                        .values("user_id")[:1]
+                    )
+                )
+                .order_by()
+                .values("username")[:1]
+            ),
             "q_mediator": _column_of(User, "mediator_id", "username"),
             "q_assignee": _column_of(User, "assignee_id", "username"),
         }

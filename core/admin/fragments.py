@@ -56,7 +56,7 @@ def admin_fragment(template_name, key, context):
     cache_key = (tuple(template_name) if isinstance(template_name, list) else template_name, get_language(), key)
     html = _fragments.get(cache_key)
     if html is None:
-        html = mark_safe(render_to_string(template_name, context))
+        html = mark_safe(render_to_string(template_name, context() if callable(context) else context))
         if not settings.DEBUG:
             if len(_fragments) >= CACHE_LIMIT:
                 _fragments.clear()

@@ -40,12 +40,14 @@ class QueueFilterForm(forms.Form):
     def rendered_fields(self):
         """Each field's label and widget as templates/admin/discussions/queue.html shows
         them, rendered once per language, values filtered by and markets (issue 13)."""
-        key = (
-            self.is_bound,
-            tuple([self.data.get(name) for name in self.fields]),
-            tuple([tuple(row) for row in _MARKET_CHOICES.rows()]),
-        )
-        return admin_fragment("admin/discussions/queue_filters.html", key, {"form": self})
+        return self.fields_html(self.is_bound, [self.data.get(name) for name in self.fields], lambda: self)
+
+    @classmethod
+    def fields_html(cls, bound, values, form):
+        """`rendered_fields()` of a form bound or not with `values`; `form()` makes the
+        form when the fields are rendered (an unfiltered queue makes none)."""
+        key = (bound, tuple(values), tuple([tuple(row) for row in _MARKET_CHOICES.rows()]))
+        return admin_fragment("admin/discussions/queue_filters.html", key, lambda: {"form": form()})
 
 
 # The markets the filter offers (the market field's queryset, in its order).
@@ -187,8 +189,13 @@ class QueueViewMixin:
         """MED-01: everything waiting for a mediator, oldest first, in one list."""
         if not request.user.has_perm("discussions.view_discussion"):
             raise PermissionDenied
-        form = QueueFilterForm(request.GET or None)
-        data = form.cleaned_data if form.is_valid() else {}
+        if request.GET:
+            form = QueueFilterForm(request.GET)
+            data = form.cleaned_data if form.is_valid() else {}
+            filters = form.rendered_fields()
+        else:  # the unfiltered queue: its filters as kept, no form made
+            form, data = None, {}
+            filters = QueueFilterForm.fields_html(False, [None] * len(QueueFilterForm.base_fields), QueueFilterForm)
         # UX-06: the search box, outside the form whose rendering is kept per values.
         typed = request.GET.get("q", "")[: search.MAX_LENGTH]
         # UX-07: *Moje sprawy*, the cases assigned to the signed-in mediator.
@@ -214,7 +221,7 @@ class QueueViewMixin:
             "opts": self.model._meta,
             "title": _("Mediators' queue"),
             "form": form,
-            "filters": form.rendered_fields(),
+            "filters": filters,
             "items": items,
             # The rows as the template's loop over them wrote them.
             "rows": mark_safe(
