@@ -85,7 +85,8 @@ def queue_rows(*, reasons=None, market=None, state=None, search=None, assignee=N
 
 def load_items(rows):
     """QueueItems for one page of rows, one query per kind present."""
-    labels = dict(reason_choices())
+    # Translated once per page, not once per row (lazy texts).
+    labels = {value: str(label) for value, label in reason_choices()}
     by_source = {}
     for source in _SOURCES:
         for value, _label in source.reasons:

@@ -16,6 +16,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import InvalidPage
 from django.db import connections, models
 from django.db.models import OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -25,6 +26,7 @@ from ..instants import InstantMicros
 from ..prepared import keeps_plans, rows_by_shape
 from .date_hierarchy import date_hierarchy_html
 from .fragments import _fragments, admin_fragment, admin_templates, cached_html
+from .frame import frame
 from .rows import changelist_rows
 from .tables import table_fact
 
@@ -119,7 +121,27 @@ class FastChangeListMixin:
                 context["changelist_rows_html"] = mark_safe("".join([f"\n<tr>{row}</tr>\n" for row in rows]))
                 context["changelist_head"] = changelist_head(cl)
             context.update(changelist_fragments(cl, context))
+            if self.changelist_framed and isinstance(response, TemplateResponse) and not response.is_rendered:
+                frame(response, self.changelist_frame_key(context))
         return response
+
+    # Whether the list is rendered from a frame kept per process (core.admin.frame): only
+    # where the list's template shows nothing but the frame key outside the frame's blocks.
+    changelist_framed = False
+
+    def changelist_frame_key(self, context):
+        """What admin/change_list.html shows outside the frame's per-request blocks: the
+        model, the form set's and the actions' styles and scripts, the media."""
+        cl = context["cl"]
+        return (
+            "changelist",
+            type(self),
+            bool(cl.formset),
+            bool(context.get("action_form")),
+            bool(context.get("actions_on_top")),
+            bool(context.get("actions_on_bottom")),
+            str(context.get("media", "")),
+        )
 
 
 class CountOnceChangeList(ChangeList):

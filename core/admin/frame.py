@@ -162,3 +162,11 @@ class FramedTemplateResponse(TemplateResponse):
         template = self.resolve_template(self.template_name)
         context = self.resolve_context(self.context_data)
         return render_framed(template.template, context, self._request, self.frame_key)
+
+
+def frame(response, key):
+    """Make the unrendered TemplateResponse `response` a FramedTemplateResponse under
+    `key` (for views whose response Django makes, such as the changelist)."""
+    response.__class__ = FramedTemplateResponse
+    response.frame_key = key
+    return response

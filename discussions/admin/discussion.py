@@ -107,6 +107,8 @@ def waiting_since_text(waiting_from, zone=None):
 class DiscussionAdmin(
     QueueViewMixin, AssignmentViewMixin, MediationViewsMixin, FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 ):
+    # Its change_list.html changes only blocks inside the content (core.admin.frame).
+    changelist_framed = True
     list_display = [
         "number",
         "created_at",

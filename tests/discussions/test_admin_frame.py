@@ -1,7 +1,8 @@
-"""Issue 13: the mediators' queue (MED-01) and the case view (MED-02) are rendered from a
-frame kept per process with their per-request blocks filled in (core.admin.frame). Each
-page must be byte for byte what rendering its whole template gives, for every user,
-language, state and flash message, one after the other in one process."""
+"""Issue 13: the mediators' queue (MED-01), the case view (MED-02) and the Discussion list
+are rendered from a frame kept per process with their per-request blocks filled in
+(core.admin.frame). Each page must be byte for byte what rendering its whole template
+gives, for every user, language, state and flash message, one after the other in one
+process."""
 
 import re
 
@@ -64,12 +65,20 @@ def _body(client, url, language, framed, monkeypatch):
 
 def _pages(cases):
     queue = reverse(QUEUE)
+    changelist = reverse("admin:discussions_discussion_changelist")
     return [
         queue,
         f"{queue}?mine=1",
         f"{queue}?q=D9999999",
         f"{queue}?reason=help&page=2",
         *(reverse("admin:discussions_discussion_change", args=[case.pk]) for case in cases),
+        changelist,
+        f"{changelist}?is_open__exact=1",
+        f"{changelist}?q={cases[0].number}",
+        f"{changelist}?q=nothing-matches",
+        f"{changelist}?_popup=1",
+        f"{changelist}?e=1",
+        f"{changelist}?created_at__year=2026",
     ]
 
 
@@ -85,11 +94,12 @@ def test_issue_13_framed_admin_pages_are_what_their_whole_templates_render(
                 assert framed == _body(client, url, language, False, monkeypatch), (user, language, url)
 
 
-def test_issue_13_a_framed_page_shows_its_flash_messages_once(client, mediator, cases, monkeypatch):
+@pytest.mark.parametrize("page", [QUEUE, "admin:discussions_discussion_changelist"])
+def test_issue_13_a_framed_page_shows_its_flash_messages_once(client, mediator, cases, monkeypatch, page):
     """The messages block is filled per request: the message of an assignment shows on
     the next framed page, and only there."""
     client.force_login(mediator)
-    url = reverse(QUEUE)
+    url = reverse(page)
     assert "messagelist" not in _body(client, url, "pl", True, monkeypatch)  # the frame is kept
     assign = reverse("admin:discussions_discussion_assign", args=[cases[0].pk])
     response = client.post(assign, {**hidden_fields(client.get(assign)), "action": "assign_to_me"})
