@@ -257,11 +257,19 @@ def seller_order_list(request):
     )
 
 
+# The order's commission-refund applications, by a query compiled once (core.prepared).
+_APPLICATIONS = PreparedQuery(
+    lambda order_id: (
+        CommissionRefund.objects.filter(order_id=order_id)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "reason", "amount", "status")
+    )
+)
+
+
 def _seller_detail_context(order, tracking_form=None, refund_form=None):
     now = timezone.now()
-    applications = list(
-        order.commission_refunds.order_by("-created_at", "-pk").values_list("pk", "reason", "amount", "status")
-    )
+    applications = [tuple(row) for row in _APPLICATIONS.rows(order.pk)]
     allowed, refusal = commission.can_apply(order, now)
     claimed = commission.claimed_units(order) if applications else {}
     rows = presenters.CommissionRefundRows()

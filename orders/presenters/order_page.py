@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.money import money as format_money
+from core.prepared import PreparedQuery
 
 from ..checks import closed_by_full_refund
 from ..models import Order, OrderEvent
@@ -16,6 +17,33 @@ from .base import Formats, discussion_number, discussion_reasons, discussion_sta
 
 def _is_mediator_active(joined_at, concluded_at):
     return joined_at is not None and concluded_at is None
+
+
+# The order's history and Discussions, by queries compiled once (core.prepared).
+_EVENTS = PreparedQuery(
+    lambda order_id: (
+        OrderEvent.objects.filter(order_id=order_id)
+        .order_by("occurred_at", "pk")
+        .values_list("occurred_at", "kind", "data")
+    )
+)
+_DISCUSSIONS = PreparedQuery(
+    lambda order_id: (
+        Order._meta.get_field("discussions")
+        .related_model.objects.filter(order_id=order_id)
+        .order_by("-created_at", "-pk")
+        .values_list(
+            "pk",
+            "reason",
+            "line__title",
+            "status",
+            "is_open",
+            "mediator_joined_at",
+            "mediation_concluded_at",
+            "line_id",
+        )
+    )
+)
 
 
 class OrderPage:
@@ -64,25 +92,9 @@ class OrderPage:
                 amount=money(data["amount"]) if data.get("amount") else "",
                 tracking=data.get("tracking") or "",
             )
-            for occurred_at, kind, data in order.events.order_by("occurred_at", "pk").values_list(
-                "occurred_at", "kind", "data"
-            )
+            for occurred_at, kind, data in _EVENTS.rows(order.pk)
         ]
-        discussion_model = Order._meta.get_field("discussions").related_model
-        discussions = (
-            discussion_model.objects.filter(order_id=order.pk)
-            .order_by("-created_at", "-pk")
-            .values_list(
-                "pk",
-                "reason",
-                "line__title",
-                "status",
-                "is_open",
-                "mediator_joined_at",
-                "mediation_concluded_at",
-                "line_id",
-            )
-        )
+        discussions = _DISCUSSIONS.rows(order.pk)
         reasons = discussion_reasons() if discussions else {}
         url = url_maker(discussion_url) if discussions else None
         self.discussions = [
