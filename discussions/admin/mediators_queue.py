@@ -7,13 +7,22 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import get_script_prefix
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.html import avoid_wrapping
-from django.utils.safestring import mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import HTML_ESCAPES, FramedTemplateResponse, admin_fragment, escape_text, reused_row
+from core.admin import (
+    HTML_ESCAPES,
+    FramedTemplateResponse,
+    admin_fragment,
+    escape_text,
+    fill_holes,
+    hole,
+    reused_row,
+    template_with_holes,
+)
 from core.prepared import PreparedQuery
 from orders.models import Market
 
@@ -181,6 +190,61 @@ def queue_table_rows(items, now, user_id=None):
     return rows
 
 
+def queue_content(page, items, mine, typed, filters, rows, query):
+    """The queue page's content (templates/admin/discussions/queue_content.html) rendered
+    once per language and shape with holes for this request's values (issue 13)."""
+    count = page.paginator.count
+    shape = (
+        mine,
+        bool(typed),
+        bool(query),
+        bool(items),
+        page.has_other_pages(),
+        page.has_previous(),
+        page.has_next(),
+        settings.SELLER_UNRESOLVED_THRESHOLD,
+        get_script_prefix(),
+    )
+    parts = template_with_holes(
+        "admin/discussions/queue_content.html",
+        shape,
+        {
+            "mine": mine,
+            "q": hole(0) if typed else "",
+            "filters": hole(1),
+            "count_text": hole(2),
+            "rows": hole(3),
+            "query": hole(4) if query else "",
+            "has_items": bool(items),
+            "has_other_pages": shape[4],
+            "has_previous": shape[5],
+            "has_next": shape[6],
+            "previous": hole(5),
+            "number": hole(6),
+            "total": hole(7),
+            "next": hole(8),
+            "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,
+        },
+    )
+    count_text = ngettext(
+        "%(counter)s case waiting, oldest first.", "%(counter)s cases waiting, oldest first.", count
+    ) % {"counter": escape_text(localize(count))}
+    return fill_holes(
+        parts,
+        [
+            escape_text(typed),
+            filters,
+            count_text,  # translated text as {% blocktranslate %} writes it, its number escaped
+            rows,
+            escape_text(query),
+            localize(page.previous_page_number()) if shape[5] else "",
+            localize(page.number),
+            localize(page.paginator.num_pages),
+            localize(page.next_page_number()) if shape[6] else "",
+        ],
+    )
+
+
 class QueueViewMixin:
     """The Discussion admin's queue page (DiscussionAdmin.get_urls names it
     "discussions_queue")."""
@@ -216,22 +280,17 @@ class QueueViewMixin:
             item.overdue = bool(item.deadline and item.deadline < now)
         query = request.GET.copy()
         query.pop("page", None)
+        query = query.urlencode()
+        # The rows as the template's loop over them wrote them.
+        rows = "".join([f"\n      {row}\n    " for row in queue_table_rows(items, now, request.user.pk)])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Mediators' queue"),
             "form": form,
-            "filters": filters,
             "items": items,
-            # The rows as the template's loop over them wrote them.
-            "rows": mark_safe(
-                "".join([f"\n      {row}\n    " for row in queue_table_rows(items, now, request.user.pk)])
-            ),
             "page": page,
-            "query": query.urlencode(),
-            "threshold": settings.SELLER_UNRESOLVED_THRESHOLD,
-            "q": typed,
-            "mine": mine,
+            "queue_content": queue_content(page, items, mine, typed, filters, rows, query),
         }
         # Its template shows nothing outside the frame's per-request blocks but static files.
         return FramedTemplateResponse(request, "admin/discussions/queue.html", context, frame_key="queue")
