@@ -6,6 +6,8 @@ process (api.compiled). The views (api.issues) render what is read here through
 api.issue_mapping.
 """
 
+from functools import lru_cache
+
 from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
@@ -148,22 +150,40 @@ def issue_values(queryset):
 def row_objects(names, rows):
     """`issue_values` rows (tuples) as `IssueRow`s; one Market object is made per market.
     Each keeps its tuple as `values`: the issue cache's key (api.issue_cache)."""
+    plain, instants, market_columns = _row_plan(tuple(names))
+    initial_at, market_at = names.index("initial_message_id"), names.index("market_id")
     markets = {}
     result = []
     for values in rows:
-        row = dict(zip(names, values, strict=True))
-        for name in (*ISSUE_INSTANTS, "newest_message_at"):
-            row[name] = instant(row.pop(f"instant_{name}"))
-        initial = row["initial_message_id"]
-        row["initial_message_hidden"] = initial is not None and initial < 0
-        if row["initial_message_hidden"]:
+        row = {name: values[position] for name, position in plain}
+        for name, position in instants:
+            row[name] = instant(values[position])
+        initial = values[initial_at]
+        row["initial_message_hidden"] = hidden = initial is not None and initial < 0
+        if hidden:
             row["initial_message_id"] = -initial
-        fields = {name: row.pop(f"market_{name}") for name in MARKET_COLUMNS}
-        market = markets.get(row["market_id"])
+        code = values[market_at]
+        market = markets.get(code)
         if market is None:
-            market = markets[row["market_id"]] = Market(code=row["market_id"], **fields)
-        result.append(mapping.IssueRow(**row, market=market, values=values))
+            market = markets[code] = Market(code=code, **{name: values[i] for name, i in market_columns})
+        row["market"] = market
+        row["values"] = values
+        result.append(mapping.IssueRow(**row))
     return result
+
+
+@lru_cache(maxsize=16)
+def _row_plan(names):
+    """Where `row_objects` finds each attribute among the columns `names`: (plain columns,
+    instants, the market's columns), each as (attribute, position)."""
+    instants = {f"instant_{name}": name for name in (*ISSUE_INSTANTS, "newest_message_at")}
+    markets = {f"market_{name}": name for name in MARKET_COLUMNS}
+    plain = tuple((name, i) for i, name in enumerate(names) if name not in instants and name not in markets)
+    return (
+        plain,
+        tuple((instants[name], i) for i, name in enumerate(names) if name in instants),
+        tuple((markets[name], i) for i, name in enumerate(names) if name in markets),
+    )
 
 
 def issue_rows(queryset):
