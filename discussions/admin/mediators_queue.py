@@ -194,14 +194,15 @@ def queue_content(page, items, mine, typed, filters, rows, query):
     """The queue page's content (templates/admin/discussions/queue_content.html) rendered
     once per language and shape with holes for this request's values (issue 13)."""
     count = page.paginator.count
+    other_pages, previous, following = page.has_other_pages(), page.has_previous(), page.has_next()
     shape = (
         mine,
         bool(typed),
         bool(query),
         bool(items),
-        page.has_other_pages(),
-        page.has_previous(),
-        page.has_next(),
+        other_pages,
+        previous,
+        following,
         settings.SELLER_UNRESOLVED_THRESHOLD,
         get_script_prefix(),
     )
@@ -216,9 +217,9 @@ def queue_content(page, items, mine, typed, filters, rows, query):
             "rows": hole(3),
             "query": hole(4) if query else "",
             "has_items": bool(items),
-            "has_other_pages": shape[4],
-            "has_previous": shape[5],
-            "has_next": shape[6],
+            "has_other_pages": other_pages,
+            "has_previous": previous,
+            "has_next": following,
             "previous": hole(5),
             "number": hole(6),
             "total": hole(7),
@@ -237,10 +238,10 @@ def queue_content(page, items, mine, typed, filters, rows, query):
             count_text,  # translated text as {% blocktranslate %} writes it, its number escaped
             rows,
             escape_text(query),
-            localize(page.previous_page_number()) if shape[5] else "",
+            localize(page.previous_page_number()) if previous else "",
             localize(page.number),
             localize(page.paginator.num_pages),
-            localize(page.next_page_number()) if shape[6] else "",
+            localize(page.next_page_number()) if following else "",
         ],
     )
 
@@ -277,7 +278,6 @@ class QueueViewMixin:
         now = timezone.now()
         for item in items:
             item.waiting = now - item.waiting_from if item.waiting_from else None
-            item.overdue = bool(item.deadline and item.deadline < now)
         query = request.GET.copy()
         query.pop("page", None)
         query = query.urlencode()
